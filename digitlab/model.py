@@ -1,0 +1,295 @@
+"""The two shipped models, their training recipe and fast inference.
+
+The input contract, written once: ``INPUT_SHAPE`` images, float32 in 0..1,
+a white digit on black, size-normalised and centred like MNIST.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide CUDA/oneDNN chatter on CPU-only machines
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np
+
+from .errors import DigitlabError
+
+INPUT_SIDE = 28
+INPUT_SHAPE = (INPUT_SIDE, INPUT_SIDE)
+NUM_CLASSES = 10
+MODEL_NAMES = ("softmax", "cnn")
+DEFAULT_MODEL = "cnn"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+def _tf():
+    """Import TensorFlow with its C++ start-up chatter (CUDA, oneDNN) kept off the terminal.
+
+    TF 2.21 logs through absl before TF_CPP_MIN_LOG_LEVEL is read, so the only reliable
+    silencer is to point file descriptor 2 elsewhere for the duration of the import.
+    """
+    import sys
+
+    if "tensorflow" not in sys.modules:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            sys.stderr.flush()
+            os.dup2(devnull, 2)
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """Check and convert a batch (N, 28, 28) or one image (28, 28) to float32 0..1, shape (N, 28, 28, 1)."""
+    images = np.asarray(images)
+    if images.shape == INPUT_SHAPE:
+        images = images[None]
+    if images.ndim != 3 or images.shape[1:] != INPUT_SHAPE:
+        raise DigitlabError(f"model input must be (N, 28, 28) or (28, 28), got {images.shape}")
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 255.0
+    images = np.clip(np.nan_to_num(images.astype(np.float32)), 0.0, 1.0)
+    return images[..., None]
+
+
+# --- architectures ---------------------------------------------------------------------------
+
+
+def build_softmax():
+    """The article's model: softmax regression, 784 inputs -> 10 classes."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((*INPUT_SHAPE, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="softmax",
+    )
+
+
+def build_cnn():
+    """A small VGG-style CNN (~0.3M parameters): three conv blocks with batch norm, then a dense head."""
+    import keras
+    from keras import layers
+
+    def conv(filters):
+        # Conv without bias: the batch norm right after supplies the offset.
+        return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
+
+    return keras.Sequential(
+        [
+            keras.Input((*INPUT_SHAPE, 1)),
+            *conv(32), *conv(32), layers.MaxPooling2D(), layers.Dropout(0.1),   # 14x14
+            *conv(64), *conv(64), layers.MaxPooling2D(), layers.Dropout(0.15),  # 7x7
+            *conv(128), layers.MaxPooling2D(), layers.Dropout(0.2),  # 3x3
+            layers.Flatten(),
+            layers.Dense(128, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+            layers.Dropout(0.3),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="cnn",
+    )
+
+
+BUILDERS = {"softmax": build_softmax, "cnn": build_cnn}
+
+
+# --- augmentation ------------------------------------------------------------------------------
+
+
+def build_augmenter(seed: int):
+    """Random geometry and stroke-width changes, so the model tolerates what preprocessing leaves.
+
+    Real digits reach the model slightly rotated, sheared, scaled, off by a pixel and with
+    strokes thinner or thicker than MNIST's; the augmentation shows it all of those.
+    """
+    import keras
+    from keras import layers
+
+    tf = _tf()
+
+    class RandomStrokeWidth(layers.Layer):
+        """Per image: thin (grey erosion), thicken (grey dilation) or keep the strokes, a third each."""
+
+        def __init__(self, seed, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, x, training=True):
+            if not training:
+                return x
+            dilated = tf.nn.max_pool2d(x, 2, 1, "SAME")
+            eroded = -tf.nn.max_pool2d(-x, 2, 1, "SAME")
+            choice = keras.random.randint((tf.shape(x)[0], 1, 1, 1), 0, 3, seed=self.seed_generator)
+            return tf.where(choice == 0, dilated, tf.where(choice == 1, eroded, x))
+
+    return keras.Sequential(
+        [
+            layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
+            layers.RandomShear(x_factor=0.15, y_factor=0.05, fill_mode="constant", seed=seed + 1),
+            layers.RandomZoom((-0.12, 0.12), fill_mode="constant", seed=seed + 2),
+            layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", seed=seed + 3),
+            RandomStrokeWidth(seed + 4),
+        ],
+        name="augment",
+    )
+
+
+# --- training ----------------------------------------------------------------------------------
+
+TRAIN_DEFAULTS = {
+    "softmax": {"epochs": 10, "batch_size": 128, "learning_rate": 0.01, "augment": False},
+    "cnn": {"epochs": 30, "batch_size": 128, "learning_rate": 0.003, "augment": True},
+}
+
+
+def train(
+    name: str,
+    data,
+    epochs: int | None = None,
+    out_dir: str | os.PathLike = MODELS_DIR,
+    seed: int = 1,
+    limit: int | None = None,
+    verbose: int = 2,
+):
+    """Train model ``name`` on MNIST ``data``, save ``<name>.keras`` and ``<name>.json``; return the card."""
+    if name not in BUILDERS:
+        raise DigitlabError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    import keras
+
+    tf = _tf()
+    keras.utils.set_random_seed(seed)
+    cfg = dict(TRAIN_DEFAULTS[name])
+    if epochs is not None:
+        cfg["epochs"] = epochs
+    x_train, y_train = data.x_train, data.y_train
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    x_train, x_test = to_model_input(x_train), to_model_input(data.x_test)
+
+    dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train.astype("int32")))
+    dataset = dataset.shuffle(len(x_train), seed=seed).batch(cfg["batch_size"])
+    if cfg["augment"]:
+        augmenter = build_augmenter(seed)
+        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+
+    model = BUILDERS[name]()
+    steps = cfg["epochs"] * int(np.ceil(len(x_train) / cfg["batch_size"]))
+    # One-cycle style: warm up for 1/10 of the steps, then cosine decay to ~0.
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, steps - steps // 10), warmup_target=cfg["learning_rate"],
+        warmup_steps=max(1, steps // 10), alpha=0.002,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    started = time.time()
+    model.fit(
+        dataset, epochs=cfg["epochs"], validation_data=(x_test, data.y_test), validation_freq=max(1, cfg["epochs"] // 5),
+        verbose=verbose,
+    )
+    seconds = time.time() - started
+    probs = model.predict(x_test, batch_size=1000, verbose=0)
+    accuracy = float(np.mean(probs.argmax(1) == data.y_test))
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.keras"
+    model.save(path, include_optimizer=False)
+    card = {
+        "name": name,
+        "file": path.name,
+        "mnist_test_accuracy": round(accuracy, 4),
+        "mnist_test_errors": int(np.sum(probs.argmax(1) != data.y_test)),
+        "parameters": int(model.count_params()),
+        "file_bytes": path.stat().st_size,
+        "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "epochs": cfg["epochs"],
+        "batch_size": cfg["batch_size"],
+        "learning_rate": cfg["learning_rate"],
+        "augmentation": cfg["augment"],
+        "training_images": int(len(x_train)),
+        "training_seconds": round(seconds, 1),
+        "seed": seed,
+        "training_data_sha256": data.checksum(),
+        "training_data_source": data.source,
+        "input": "28x28 float32 0..1, white digit on black, MNIST-normalised",
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+    }
+    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+# --- inference ---------------------------------------------------------------------------------
+
+
+class Classifier:
+    """A loaded model with a fast call path: one traced function instead of ``model.predict``.
+
+    ``model.predict`` builds a data pipeline per call (~45 ms); a ``tf.function`` call on a
+    fixed-size batch costs ~1 ms, which is what a live sketchpad needs.
+    """
+
+    def __init__(self, model, name: str, card: dict | None = None):
+        tf = _tf()
+        self.model = model
+        self.name = name
+        self.card = card or {}
+        self._call = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec((None, *INPUT_SHAPE, 1), tf.float32)],
+            reduce_retracing=True,
+        )
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 10) for a batch (N, 28, 28) or (1, 10) for one image."""
+        batch = to_model_input(images)
+        if len(batch) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        return self._call(batch).numpy()
+
+
+@functools.lru_cache(maxsize=None)
+def load_classifier(name: str = DEFAULT_MODEL, models_dir: str | None = None) -> Classifier:
+    """Load a shipped model once per process (cached)."""
+    if name not in BUILDERS:
+        raise DigitlabError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    folder = Path(models_dir) if models_dir else MODELS_DIR
+    path = folder / f"{name}.keras"
+    if not path.is_file():
+        raise DigitlabError(f"model file {path} is missing; train it with `python -m digitlab train {name}`")
+    import keras
+
+    _tf()
+    model = keras.saving.load_model(path, compile=False)
+    card_path = folder / f"{name}.json"
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    classifier = Classifier(model, name, card)
+    classifier.predict(np.zeros(INPUT_SHAPE, np.float32))  # trace now, not on the first request
+    return classifier

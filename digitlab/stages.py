@@ -1,0 +1,356 @@
+"""The stage library: small pure functions from image to image.
+
+Conventions: a stage takes a NumPy image and returns a new one. Until ``grayscale`` the
+image is RGB(A) uint8; after it, uint8 grey. From ``polarity`` on, ink is bright on a
+dark background, as in MNIST. A stage that finds nothing to work on raises ``NoDigit``.
+Which stages run, in which order, is decided in ``pipeline.py``, not here.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from .errors import DigitlabError
+
+# The MNIST recipe: digits fit a 20x20 box inside a 28x28 frame, centred by mass.
+BOX_SIDE = 20
+FRAME_SIDE = 28
+# Photos are analysed at this long side: enough for a small digit in a 12 MP frame, cheap to process.
+WORKING_SIDE = 1280
+# Ink must differ from the paper by at least this fraction of full contrast to count.
+MIN_INK_CONTRAST = 0.16
+# MNIST strokes at 28x28 are ~2.5 px wide in a ~20 px tall digit: about 1/8 of the height.
+TARGET_STROKE_RATIO = 0.12
+
+
+class NoDigit(DigitlabError):
+    """The image holds no digit; the message says why (blank, noise, nothing digit-like)."""
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Plain luminance grey, for images that are still colour."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+def bounding_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the non-zero pixels, bottom/right exclusive; None if empty."""
+    rows = np.flatnonzero(image.any(axis=1))
+    cols = np.flatnonzero(image.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _require_ink(image: np.ndarray, reason: str) -> None:
+    if not np.any(image):
+        raise NoDigit(reason)
+
+
+# --- photo stages (whole image) ------------------------------------------------------------------
+
+
+def flatten_transparency(image: np.ndarray) -> np.ndarray:
+    """Composite RGBA onto a background that contrasts with the visible ink.
+
+    A drawing often arrives as ink on a fully transparent canvas: composited on white,
+    black ink stays readable; light ink is composited on black instead.
+    """
+    if image.ndim != 3 or image.shape[2] != 4:
+        return image
+    alpha = image[..., 3:4].astype(np.float32) / 255.0
+    rgb = image[..., :3].astype(np.float32)
+    visible = alpha[..., 0] > 0.5
+    if visible.all() or not visible.any():
+        return image[..., :3].copy()
+    ink_brightness = float(rgb[visible].mean())
+    background = 255.0 if ink_brightness < 128 else 0.0
+    return (rgb * alpha + background * (1.0 - alpha)).round().astype(np.uint8)
+
+
+def working_size(image: np.ndarray, side: int = WORKING_SIDE) -> np.ndarray:
+    """Shrink large photos to ``side`` pixels on the long side (area averaging keeps thin strokes)."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def ink_grayscale(image: np.ndarray) -> np.ndarray:
+    """Grey that keeps coloured ink dark: the darkest of R, G and B at each pixel.
+
+    Luminance makes blue ballpoint and red pen pale (blue is only 11% of luminance); the
+    minimum channel keeps any saturated ink as dark as black ink against white paper.
+    """
+    if image.ndim == 2:
+        return image
+    return np.min(image[..., :3], axis=2)
+
+
+def article_grayscale(image: np.ndarray) -> np.ndarray:
+    """Plain luminance grey, as the article does."""
+    return to_gray(flatten_transparency(image))
+
+
+def background_is_light(gray: np.ndarray) -> bool:
+    """True when the background is lighter than the ink.
+
+    The background is the median pixel (ink is a minority); ink lies in the longer tail:
+    if the darkest pixels are further from the median than the brightest, the ink is dark.
+    A dim photo of white paper has a median of ~100, so a fixed 128 cut-off would fail.
+    """
+    low, median, high = np.percentile(gray[:: max(1, gray.shape[0] // 400), :: max(1, gray.shape[1] // 400)], (1, 50, 99))
+    return (median - low) >= (high - median)
+
+
+def auto_polarity(gray: np.ndarray) -> np.ndarray:
+    """Make ink bright on dark: invert when the background is lighter than the ink."""
+    return 255 - gray if background_is_light(gray) else gray.copy()
+
+
+def invert(gray: np.ndarray) -> np.ndarray:
+    """Always invert: dark ink on white paper becomes white on black."""
+    return 255 - gray
+
+
+def even_lighting(ink: np.ndarray) -> np.ndarray:
+    """Subtract a smooth background estimate so shadows and uneven light become flat black.
+
+    The background is the image with strokes removed (a grey morphological opening, larger
+    than a stroke) and then blurred, computed on a small copy for speed.
+    """
+    h, w = ink.shape
+    small_side = 160
+    scale = min(1.0, small_side / max(h, w))
+    small = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    k = max(3, int(min(small.shape) * 0.18) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    background = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
+    background = cv2.GaussianBlur(background, (0, 0), k / 2)
+    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = cv2.subtract(ink, background)
+    top = float(np.percentile(flat, 99.9)) if flat.size > 1000 else float(flat.max())
+    if top <= 0:
+        return np.zeros_like(ink)
+    return np.clip(flat.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
+
+
+def threshold_ink(flat: np.ndarray) -> np.ndarray:
+    """Keep pixels brighter than Otsu's threshold (never below a minimum contrast); zero the rest.
+
+    The ink keeps its grey level; paper, texture and faint grid lines go to zero.
+    """
+    if flat.max() < MIN_INK_CONTRAST * 255:
+        raise NoDigit("blank image: nothing stands out from the background")
+    level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = max(level, MIN_INK_CONTRAST * 255)
+    out = np.where(flat > level, flat, 0).astype(np.uint8)
+    _require_ink(out, "blank image: nothing stands out from the background")
+    return out
+
+
+def article_threshold(gray: np.ndarray) -> np.ndarray:
+    """Otsu's threshold to pure black and white, as the article does."""
+    _, out = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return out
+
+
+def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
+    """Erase long straight thin lines (ruled or squared paper, page edges) with line-shaped openings.
+
+    A line must run over half the image's width (or height) and be thin for its length, so
+    a digit's own straight strokes stay.
+    """
+    h, w = ink.shape
+    mask = (ink > 0).astype(np.uint8)
+    lines = np.zeros_like(mask)
+    for length, shape, extent_axis in ((w // 4, (w // 4, 1), 1), (h // 4, (1, h // 4), 0)):
+        if length < 12:
+            continue
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
+        candidate = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+        for i in range(1, n):
+            x, y, bw, bh, area = stats[i]
+            run, side = (bw, w) if extent_axis == 1 else (bh, h)
+            thickness = area / max(run, 1)
+            reaches_border = (x <= 1 or x + bw >= w - 1) if extent_axis == 1 else (y <= 1 or y + bh >= h - 1)
+            long_enough = run >= 0.85 * side or (reaches_border and run >= 0.5 * side)
+            if long_enough and thickness <= max(3.0, run / 40):
+                lines[labels == i] = 1
+    if not lines.any():
+        return ink.copy()
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    out = np.where(lines > 0, 0, ink).astype(np.uint8)
+    # Close the pinholes the erased lines leave in strokes that crossed them.
+    closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    return np.where(lines > 0, closed, out).astype(np.uint8)
+
+
+# --- finding the digit ---------------------------------------------------------------------------
+
+
+def _border_contact(labels: np.ndarray, i: int, box, shape) -> float:
+    """The largest fraction of any image side that component ``i`` lies along."""
+    x, y, bw, bh = box
+    h, w = shape
+    sides = []
+    if y == 0:
+        sides.append(np.count_nonzero(labels[0, x:x + bw] == i) / w)
+    if y + bh == h:
+        sides.append(np.count_nonzero(labels[h - 1, x:x + bw] == i) / w)
+    if x == 0:
+        sides.append(np.count_nonzero(labels[y:y + bh, 0] == i) / h)
+    if x + bw == w:
+        sides.append(np.count_nonzero(labels[y:y + bh, w - 1] == i) / h)
+    return max(sides, default=0.0)
+
+
+def ink_components(ink: np.ndarray):
+    """Connected components of the ink that can be part of a digit, with their stats.
+
+    Returns (labels, stats, keep): components too small (specks), or touching the border
+    while spanning most of it (page edge, table), are not kept.
+    """
+    h, w = ink.shape
+    mask = (ink > 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if n <= 1:
+        return labels, stats, []
+    min_area = max(4, 0.0002 * h * w, 0.03 * areas.max())
+    keep = []
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area < min_area:
+            continue
+        touches = (x == 0) + (y == 0) + (x + bw == w) + (y + bh == h)
+        if touches and _border_contact(labels, i, (x, y, bw, bh), (h, w)) > 0.3:
+            continue  # page edge or dark table around the page: it runs along the border
+        keep.append(i)
+    return labels, stats, keep
+
+
+def isolate_digit(ink: np.ndarray) -> np.ndarray:
+    """Keep the largest digit-like blob and the strokes that belong with it; erase everything else.
+
+    Broken strokes (a 5's detached bar, a 4 drawn in two strokes) overlap the main blob's
+    columns and sit close above or below it, so they are kept too.
+    """
+    h, w = ink.shape
+    if np.count_nonzero(ink) > 0.45 * h * w:
+        raise NoDigit("too much ink: this looks like noise or texture, not a digit on paper")
+    labels, stats, keep = ink_components(ink)
+    if not keep:
+        raise NoDigit("no digit-shaped mark found (only specks, lines or edges)")
+    main = max(keep, key=lambda i: stats[i, cv2.CC_STAT_AREA])
+    x, y, bw, bh, _ = stats[main]
+    left, top, right, bottom = x, y, x + bw, y + bh
+    chosen = [main]
+    for i in keep:
+        if i == main:
+            continue
+        cx, cy, cw, ch, _ = stats[i]
+        overlap = min(right, cx + cw) - max(left, cx)
+        gap = max(cy - bottom, top - (cy + ch), 0)
+        if overlap > 0.3 * cw and gap < 0.35 * max(bh, bw):
+            chosen.append(i)
+    if len(keep) > 40:
+        raise NoDigit("too many separate marks: this looks like noise or text, not one digit")
+    mask = np.isin(labels, chosen)
+    return np.where(mask, ink, 0).astype(np.uint8)
+
+
+# --- digit stages (one digit) -----------------------------------------------------------------
+
+
+def crop_to_ink(image: np.ndarray) -> np.ndarray:
+    """Cut away empty rows and columns around the ink."""
+    box = bounding_box(image)
+    if box is None:
+        raise NoDigit("nothing left to crop: the image is empty after thresholding")
+    top, bottom, left, right = box
+    return image[top:bottom, left:right].copy()
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width in pixels: twice the mean distance to the background along the strokes' centres."""
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    ridge = dist >= ndimage.maximum_filter(dist, size=3)
+    values = dist[ridge & (mask > 0)]
+    return 2.0 * float(values.mean()) if values.size else 0.0
+
+
+def normalize_stroke(image: np.ndarray) -> np.ndarray:
+    """Thicken thin pen lines and thin thick brush strokes to MNIST's stroke-to-height ratio.
+
+    Measures the stroke width with a distance transform, then dilates or erodes the ink
+    with a round kernel; the output is solid ink, as MNIST's strokes are.
+    """
+    mask = (image > 0).astype(np.uint8)
+    if not mask.any():
+        raise NoDigit("nothing left to normalise")
+    height = max(mask.shape)
+    target = TARGET_STROKE_RATIO * height
+    width = stroke_width(mask)
+    pad = int(np.ceil(target)) + 2
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    if width < 0.7 * target:
+        r = max(1, int(round((target - width) / 2)))
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    elif width > 1.6 * target:
+        r = max(1, int(round((width - target) / 2)))
+        eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        # Only erode where that keeps the digit's parts: a thick stroke must not vanish.
+        if eroded.sum() > 0.25 * mask.sum():
+            mask = eroded
+    return crop_to_ink(mask * 255)
+
+
+def fit_box(image: np.ndarray, side: int = BOX_SIDE) -> np.ndarray:
+    """Resize so the longer side is ``side`` px, keeping the aspect ratio, with area averaging (anti-aliased)."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+def article_fit_box(image: np.ndarray, side: int = BOX_SIDE) -> np.ndarray:
+    """The article's fit: resize the longer side to 20 px keeping the aspect ratio."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    return cv2.resize(image, (max(1, int(round(w * scale))), max(1, int(round(h * scale)))))
+
+
+def pad_frame(image: np.ndarray, side: int = FRAME_SIDE) -> np.ndarray:
+    """Pad evenly with black to a ``side`` x ``side`` frame (larger inputs are shrunk first)."""
+    if max(image.shape[:2]) > side:
+        image = fit_box(image, side)
+    h, w = image.shape[:2]
+    top, left = (side - h) // 2, (side - w) // 2
+    return cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=0)
+
+
+def center_by_mass(image: np.ndarray) -> np.ndarray:
+    """Shift the image so its centre of mass sits at the frame's centre, as MNIST's digits do."""
+    if not np.any(image):
+        return image.copy()
+    cy, cx = ndimage.center_of_mass(image.astype(np.float64))
+    h, w = image.shape
+    dy, dx = round(h / 2 - cy), round(w / 2 - cx)
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, shift, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def resize_frame(image: np.ndarray, side: int = FRAME_SIDE) -> np.ndarray:
+    """Squash the whole image to 28x28, as the article does first."""
+    return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
