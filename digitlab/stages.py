@@ -92,7 +92,8 @@ def ink_grayscale(image: np.ndarray) -> np.ndarray:
     """
     if image.ndim == 2:
         return image
-    return np.min(image[..., :3], axis=2)
+    r, g, b = cv2.split(np.ascontiguousarray(image[..., :3]))
+    return cv2.min(cv2.min(r, g), b)  # ~10x faster than np.min over the strided channel axis
 
 
 def article_grayscale(image: np.ndarray) -> np.ndarray:
@@ -101,14 +102,24 @@ def article_grayscale(image: np.ndarray) -> np.ndarray:
 
 
 def background_is_light(gray: np.ndarray) -> bool:
-    """True when the background is lighter than the ink.
+    """True when the ink is darker than its surroundings.
 
-    The background is the median pixel (ink is a minority); ink lies in the longer tail:
-    if the darkest pixels are further from the median than the brightest, the ink is dark.
-    A dim photo of white paper has a median of ~100, so a fixed 128 cut-off would fail.
+    Compares each pixel with its neighbourhood's median (which follows shadows and uneven
+    light): dark ink on light paper gives strong negative deviations, chalk-like light ink
+    strong positive ones. A global median fails when a shadow covers half the page.
     """
-    low, median, high = np.percentile(gray[:: max(1, gray.shape[0] // 400), :: max(1, gray.shape[1] // 400)], (1, 50, 99))
-    return (median - low) >= (high - median)
+    h, w = gray.shape
+    scale = min(1.0, 320 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    if min(small.shape) < 3:
+        return float(np.median(small)) >= 128
+    small = cv2.medianBlur(small, 3)  # single-pixel noise must not decide
+    k = max(3, int(min(small.shape) * 0.15) | 1)
+    deviation = small.astype(np.int16) - cv2.medianBlur(small, k).astype(np.int16)
+    darker, lighter = -int(deviation.min()), int(deviation.max())
+    if darker == lighter:
+        return float(np.median(small)) >= 128
+    return darker > lighter
 
 
 def auto_polarity(gray: np.ndarray) -> np.ndarray:
@@ -121,38 +132,54 @@ def invert(gray: np.ndarray) -> np.ndarray:
     return 255 - gray
 
 
+def _open_background(small: np.ndarray, k: int) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return cv2.GaussianBlur(cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel), (0, 0), k / 3)
+
+
 def even_lighting(ink: np.ndarray) -> np.ndarray:
     """Subtract a smooth background estimate so shadows and uneven light become flat black.
 
-    The background is the image with strokes removed (a grey morphological opening, larger
-    than a stroke) and then blurred, computed on a small copy for speed.
+    The background is the image with strokes removed by a grey opening. The opening must be
+    wider than a stroke but as narrow as possible, to follow shadow edges; so a first, wide
+    opening finds the strokes, their width is measured, and the second opening is ~3 strokes
+    wide. Both run on a small copy for speed.
     """
     h, w = ink.shape
-    small_side = 160
-    scale = min(1.0, small_side / max(h, w))
+    scale = min(1.0, 320 / max(h, w))
     small = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    k = max(3, int(min(small.shape) * 0.18) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    background = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
-    background = cv2.GaussianBlur(background, (0, 0), k / 2)
-    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
-    flat = cv2.subtract(ink, background)
-    top = float(np.percentile(flat, 99.9)) if flat.size > 1000 else float(flat.max())
-    if top <= 0:
-        return np.zeros_like(ink)
-    return np.clip(flat.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
+    k_wide = max(3, int(min(small.shape) * 0.18) | 1)
+    rough = cv2.subtract(small, _open_background(small, k_wide))
+    k = k_wide
+    if rough.max() > MIN_INK_CONTRAST * 255:
+        level, strokes = cv2.threshold(rough, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        width = stroke_width(strokes > 0)
+        k = int(np.clip(3 * width + 3, 0.04 * max(small.shape), k_wide)) | 1
+    background = cv2.resize(_open_background(small, k), (w, h), interpolation=cv2.INTER_LINEAR)
+    # No contrast stretch: absolute contrast is what separates faint noise from real ink.
+    return cv2.subtract(ink, background)
 
 
 def threshold_ink(flat: np.ndarray) -> np.ndarray:
-    """Keep pixels brighter than Otsu's threshold (never below a minimum contrast); zero the rest.
+    """Keep the ink: hysteresis between Otsu's level and half the strongest ink; zero the rest.
 
-    The ink keeps its grey level; paper, texture and faint grid lines go to zero.
+    Pixels above the high level seed the ink; pixels above the low level join when they touch
+    a seed. Noise and texture rarely reach the high level, so they go, while the faint edges
+    of real strokes stay. The ink keeps its grey level.
     """
-    if flat.max() < MIN_INK_CONTRAST * 255:
+    strongest = float(flat.max())
+    if strongest < MIN_INK_CONTRAST * 255:
         raise NoDigit("blank image: nothing stands out from the background")
-    level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    level = max(level, MIN_INK_CONTRAST * 255)
-    out = np.where(flat > level, flat, 0).astype(np.uint8)
+    otsu, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    low = max(otsu, MIN_INK_CONTRAST * 255)
+    strong = float(np.percentile(flat[flat > low], 95)) if np.any(flat > low) else strongest
+    high = max(low, 0.5 * strong)
+    candidates = (flat > low).astype(np.uint8)
+    n, labels = cv2.connectedComponents(candidates, connectivity=8)
+    seeded = np.zeros(n, bool)
+    seeded[np.unique(labels[flat > high])] = True
+    seeded[0] = False
+    out = np.where(seeded[labels], flat, 0).astype(np.uint8)
     _require_ink(out, "blank image: nothing stands out from the background")
     return out
 
@@ -214,6 +241,19 @@ def _border_contact(labels: np.ndarray, i: int, box, shape) -> float:
     return max(sides, default=0.0)
 
 
+def _is_page_edge(x: int, y: int, bw: int, bh: int, h: int, w: int) -> bool:
+    """A long, thin mark near the image border running along it: the edge of the page."""
+    touches_top_or_bottom = y == 0 or y + bh == h
+    touches_left_or_right = x == 0 or x + bw == w
+    if (bh >= 0.8 * h or (touches_top_or_bottom and bh >= 0.5 * h)) and bw < 0.2 * w:
+        centre = (x + bw / 2) / w
+        return centre < 0.2 or centre > 0.8
+    if (bw >= 0.8 * w or (touches_left_or_right and bw >= 0.5 * w)) and bh < 0.2 * h:
+        centre = (y + bh / 2) / h
+        return centre < 0.2 or centre > 0.8
+    return False
+
+
 def ink_components(ink: np.ndarray):
     """Connected components of the ink that can be part of a digit, with their stats.
 
@@ -235,6 +275,8 @@ def ink_components(ink: np.ndarray):
         touches = (x == 0) + (y == 0) + (x + bw == w) + (y + bh == h)
         if touches and _border_contact(labels, i, (x, y, bw, bh), (h, w)) > 0.3:
             continue  # page edge or dark table around the page: it runs along the border
+        if _is_page_edge(x, y, bw, bh, h, w):
+            continue
         keep.append(i)
     return labels, stats, keep
 
@@ -251,7 +293,9 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
     labels, stats, keep = ink_components(ink)
     if not keep:
         raise NoDigit("no digit-shaped mark found (only specks, lines or edges)")
-    main = max(keep, key=lambda i: stats[i, cv2.CC_STAT_AREA])
+    # The digit is the blob with the most ink (area x brightness): faint shadow edges lose to it.
+    mass = ndimage.sum(ink, labels, keep)
+    main = keep[int(np.argmax(mass))]
     x, y, bw, bh, _ = stats[main]
     left, top, right, bottom = x, y, x + bw, y + bh
     chosen = [main]

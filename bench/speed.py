@@ -1,0 +1,61 @@
+"""Latency and memory of preprocessing + inference, in one process.
+
+    python bench/speed.py
+
+Targets (issue 3): <= 100 ms for a 12 MP JPEG photo (after decoding), <= 20 ms for a 600x600
+sketch (medians); peak RSS of a process classifying 100 photos < 1.5 GB.
+"""
+
+import io
+
+import cv2
+import numpy as np
+from common import peak_rss_mb, table, timed
+
+from digitlab import simulate as sim
+from digitlab.data import load_mnist
+from digitlab.imageio import load_image
+from digitlab.model import load_classifier
+from digitlab.pipeline import recognize
+
+
+def main():
+    mnist = load_mnist()
+    classifier = load_classifier("cnn")
+    rng = np.random.default_rng(0)
+    photo = sim.photo_digit(mnist.x_test[0], rng, "typical", size=(3000, 4000))  # 12 MP
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    jpeg = jpeg.tobytes()
+    sketch = sim.sketch_digit(mnist.x_test[1], rng, side=600)
+    sketch_t = sim.sketch_digit(mnist.x_test[1], rng, side=600, transparent=True)
+    recognize(sketch, classifier=classifier)  # warm-up
+    rows = []
+    decode, decoded = timed(load_image, jpeg, repeat=5)
+    rows.append(["decode 12 MP JPEG (reduced-size decode)", f"{decode * 1000:.0f} ms", "-"])
+    full = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    t, _ = timed(lambda: recognize(full, classifier=classifier), repeat=11)
+    rows.append(["12 MP photo (4000x3000, decoded), robust + cnn", f"{t * 1000:.0f} ms", "<= 100 ms"])
+    t, _ = timed(lambda: recognize(decoded, classifier=classifier), repeat=11)
+    rows.append([f"12 MP JPEG decoded by digitlab ({decoded.shape[1]}x{decoded.shape[0]}), robust + cnn",
+                 f"{t * 1000:.0f} ms", "-"])
+    t, _ = timed(lambda: recognize(sketch, classifier=classifier), repeat=31)
+    rows.append(["600x600 sketch, robust + cnn", f"{t * 1000:.1f} ms", "<= 20 ms"])
+    t, _ = timed(lambda: recognize(sketch_t, classifier=classifier), repeat=31)
+    rows.append(["600x600 transparent sketch, robust + cnn", f"{t * 1000:.1f} ms", "<= 20 ms"])
+    t, _ = timed(lambda: recognize(full, pipeline="article", classifier=classifier), repeat=11)
+    rows.append(["12 MP photo, article pipeline + cnn", f"{t * 1000:.0f} ms", "-"])
+    x = np.zeros((1, 28, 28), np.float32)
+    t_fast, _ = timed(lambda: classifier.predict(x), repeat=101)
+    t_keras, _ = timed(lambda: classifier.model.predict(x[..., None], verbose=0), repeat=21)
+    rows.append(["one 28x28 inference, tf.function path", f"{t_fast * 1000:.2f} ms", "-"])
+    rows.append(["one 28x28 inference, model.predict", f"{t_keras * 1000:.1f} ms",
+                 f"fast path {t_keras / t_fast:.0f}x faster"])
+    for k in range(100):
+        photo = sim.photo_digit(mnist.x_test[k], rng, "typical", size=(3000, 4000)) if k % 10 == 0 else photo
+        recognize(photo, classifier=classifier)
+    rows.append(["peak RSS after classifying 100 12 MP photos", f"{peak_rss_mb():.0f} MB", "< 1500 MB"])
+    print(table(["measurement", "value", "target"], rows))
+
+
+if __name__ == "__main__":
+    main()

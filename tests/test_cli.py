@@ -1,0 +1,85 @@
+"""The command line on real files made here: eval's last line, read, explain, help."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from digitlab import simulate as sim
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "digitlab", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory, mnist):
+    folder = tmp_path_factory.mktemp("photos")
+    images, labels = sim.digit_set(mnist.x_test, mnist.y_test, 12, seed=99, kind="photo", condition="typical")
+    rows = ["file,label"]
+    for i, (img, y) in enumerate(zip(images, labels)):
+        name = f"{y}_{i}.jpg"
+        cv2.imwrite(str(folder / name), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        rows.append(f"{name},{y}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder / "labels.csv"
+
+
+def test_eval_prints_table_and_accuracy_line(manifest):
+    proc = run("eval", str(manifest))
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r"accuracy=(\d\.\d{4}) n=(\d+)", last)
+    assert m and int(m.group(2)) == 12 and float(m.group(1)) >= 0.9, proc.stdout
+    assert "class" in proc.stdout
+
+
+def test_eval_ablation_lists_each_stage(manifest):
+    proc = run("eval", str(manifest), "--pipeline", "article", "--model", "softmax", "--ablation")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("invert", "threshold", "center"):
+        assert f"without {name}" in proc.stdout
+    assert re.search(r"^accuracy=\d\.\d{4} n=12$", proc.stdout, re.M)
+
+
+def test_eval_number_task(tmp_path, mnist):
+    images, labels = sim.number_set(mnist.x_test, mnist.y_test, 4, seed=8)
+    rows = ["file,label"]
+    for i, (img, y) in enumerate(zip(images, labels)):
+        cv2.imwrite(str(tmp_path / f"n{i}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        rows.append(f"n{i}.png,{y}")
+    (tmp_path / "numbers.csv").write_text("\n".join(rows) + "\n")
+    proc = run("eval", str(tmp_path / "numbers.csv"), "--task", "number")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^accuracy=\d\.\d{4} n=4$", proc.stdout.strip().splitlines()[-1])
+
+
+def test_read_and_explain(tmp_path, mnist):
+    img, label = sim.photo_number([mnist.x_test[0], mnist.x_test[1]], [int(mnist.y_test[0]), int(mnist.y_test[1])],
+                                  np.random.default_rng(2), "clean", separators=False)
+    path = tmp_path / "number.png"
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    proc = run("read", str(path))
+    assert proc.returncode == 0 and proc.stdout.strip().endswith(label), proc.stdout + proc.stderr
+    sheet = tmp_path / "sheet.png"
+    proc = run("explain", str(path), "--out", str(sheet))
+    assert proc.returncode == 0 and sheet.is_file(), proc.stderr
+    assert "Centre by mass" in proc.stdout and proc.stdout.strip().splitlines()[-2].startswith("answer:")
+
+
+def test_every_subcommand_has_help():
+    for sub in ("data", "train", "predict", "eval", "read", "explain"):
+        proc = run(sub, "--help", timeout=60)
+        assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_missing_manifest_is_a_clear_error():
+    proc = run("eval", "no/such/file.csv")
+    assert proc.returncode == 2 and "no such manifest" in proc.stderr and "Traceback" not in proc.stderr

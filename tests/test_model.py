@@ -1,0 +1,42 @@
+"""The shipped models on the full MNIST test set, training end to end, and the fast inference path."""
+
+import json
+
+import numpy as np
+
+from digitlab.model import MODELS_DIR, load_classifier, train
+
+
+def test_cnn_reads_mnist_test_set(cnn, mnist):
+    probs = cnn.predict(mnist.x_test)
+    accuracy = np.mean(probs.argmax(1) == mnist.y_test)
+    assert accuracy >= 0.995, accuracy
+
+
+def test_softmax_reads_mnist_test_set(softmax, mnist):
+    accuracy = np.mean(softmax.predict(mnist.x_test).argmax(1) == mnist.y_test)
+    assert 0.90 <= accuracy < 0.95, accuracy  # the article's model: good, not great
+
+
+def test_model_cards_match_the_shipped_files():
+    for name in ("softmax", "cnn"):
+        card = json.loads((MODELS_DIR / f"{name}.json").read_text())
+        assert card["file_bytes"] == (MODELS_DIR / f"{name}.keras").stat().st_size
+        assert len(card["training_data_sha256"]) == 64
+    cnn_card = json.loads((MODELS_DIR / "cnn.json").read_text())
+    assert cnn_card["parameters"] < 1_000_000 and cnn_card["file_bytes"] < 2_000_000
+
+
+def test_fast_path_matches_keras_predict(cnn, mnist):
+    x = mnist.x_test[:64].astype(np.float32)[..., None] / 255
+    assert np.allclose(cnn.predict(mnist.x_test[:64]), cnn.model.predict(x, verbose=0), atol=1e-4)
+
+
+def test_short_training_run_saves_reloads_and_beats_chance(tmp_path, mnist):
+    card = train("softmax", mnist, epochs=1, out_dir=tmp_path, limit=800, verbose=0)
+    assert (tmp_path / "softmax.keras").is_file()
+    assert json.loads((tmp_path / "softmax.json").read_text())["training_images"] == 800
+    reloaded = load_classifier("softmax", str(tmp_path))
+    accuracy = np.mean(reloaded.predict(mnist.x_test[:2000]).argmax(1) == mnist.y_test[:2000])
+    assert accuracy > 0.3, accuracy  # chance is 0.1
+    assert abs(accuracy - card["mnist_test_accuracy"]) < 0.1

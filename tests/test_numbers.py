@@ -1,0 +1,93 @@
+"""Reading whole numbers on rendered pages: spacing, touching digits, broken strokes, punctuation, lines."""
+
+import cv2
+import numpy as np
+import pytest
+
+from digitlab import simulate as sim
+from digitlab.numbers import read_number
+
+
+def pick(mnist, label, k=0):
+    return mnist.x_test[np.flatnonzero(mnist.y_test == label)[k]]
+
+
+def page(mnist, rows, height=110, gap=0.35, pen=9, size=(700, 1100), ruled=False, marks=()):
+    """Render rows of digits (strings; ' ' is a wide gap, '.', ',' and '-' are punctuation) on paper."""
+    rng = np.random.default_rng(0)
+    canvas = np.full((*size, 3), 245, np.float32)
+    if ruled:
+        for y in range(30, size[0], 60):
+            cv2.line(canvas, (0, y), (size[1], y), (160, 175, 215), 2)
+    ink = np.array((30, 40, 120), np.float32)
+    y = 80
+    for row in rows:
+        x = 60
+        for k, ch in enumerate(row):
+            if ch.isdigit():
+                m = sim.pen_mask(pick(mnist, int(ch), k), height, pen, rng)
+                sim._compose(canvas, m, x, y, ink, 0.95)
+                x += m.shape[1] + int(gap * height)
+            elif ch == " ":
+                x += int(0.4 * height)
+            else:
+                sim._draw_separator(canvas, x, y, height, pen, ink, 0.95, np.random.default_rng("., -".index(ch)))
+                x += int(0.3 * height)
+        y += int(height * 1.8)
+    for fn in marks:
+        fn(canvas)
+    return canvas.astype(np.uint8)
+
+
+def test_reads_a_spaced_number(mnist, cnn):
+    assert read_number(page(mnist, ["8043"]), classifier=cnn).text == "8043"
+
+
+def test_touching_digits_are_split(mnist, cnn):
+    reading = read_number(page(mnist, ["317"], gap=-0.05), classifier=cnn)
+    assert reading.text == "317"
+
+
+def test_punctuation_between_groups_is_ignored(mnist, cnn):
+    assert read_number(page(mnist, ["12.50", "7,25-9"]), classifier=cnn).text == "1250\n7259"
+
+
+def test_two_lines_read_top_to_bottom(mnist, cnn):
+    reading = read_number(page(mnist, ["4096", "1024"]), classifier=cnn)
+    assert reading.text == "4096\n1024"
+    assert [d.line for d in reading.digits] == [0] * 4 + [1] * 4
+    xs = [d.box[0] for d in reading.digits[:4]]
+    assert xs == sorted(xs)
+
+
+def test_number_on_ruled_paper(mnist, cnn):
+    assert read_number(page(mnist, ["2019"], ruled=True), classifier=cnn).text == "2019"
+
+
+def test_broken_five_is_one_digit(mnist, cnn):
+    image = page(mnist, ["5"], height=200, pen=12)
+    # Cut the 5 below its top bar: a white band across the upper part of the digit.
+    ys, xs = np.nonzero(image[..., 2] < 200)
+    top, bottom = ys.min(), ys.max()
+    cut = top + int(0.22 * (bottom - top))
+    image[cut:cut + 8, xs.min():xs.max() + 1] = 245
+    reading = read_number(image, classifier=cnn)
+    assert reading.text == "5", reading.text
+
+
+def test_page_without_digits(cnn):
+    rng = np.random.default_rng(3)
+    blank = np.clip(rng.normal(240, 4, (800, 1000, 3)), 0, 255).astype(np.uint8)
+    for y in range(40, 800, 60):
+        cv2.line(blank, (0, y), (1000, y), (170, 180, 220), 2)
+    reading = read_number(blank, classifier=cnn)
+    assert reading.text == "" and reading.reason
+
+
+def test_digits_carry_boxes_and_stages(mnist, cnn):
+    reading = read_number(page(mnist, ["56"]), classifier=cnn)
+    assert reading.text == "56"
+    for d in reading.digits:
+        x, y, w, h = d.box
+        assert 50 < h < 170 and w > 5
+        assert d.stages[-1].image.shape == (28, 28)

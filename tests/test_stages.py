@@ -1,0 +1,138 @@
+"""Each stage and the pipelines on constructed inputs whose right answer is known."""
+
+import cv2
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from conftest import mnist_digit
+from digitlab import stages as st
+from digitlab.pipeline import PIPELINES, preprocess, recognize
+from digitlab.simulate import pen_mask, sketch_digit
+
+
+def on_paper(digit28, size=(800, 800), scale=6, at=(0.5, 0.5), ink=(20, 20, 20), paper=(245, 245, 240)):
+    """An MNIST digit enlarged and printed as ink on paper at a relative position (RGB)."""
+    h, w = size
+    big = cv2.resize(digit28, (28 * scale, 28 * scale), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[:] = paper
+    y = int(at[1] * (h - big.shape[0]))
+    x = int(at[0] * (w - big.shape[1]))
+    a = big[..., None]
+    canvas[y:y + big.shape[0], x:x + big.shape[1]] = canvas[y:y + big.shape[0], x:x + big.shape[1]] * (1 - a) + np.array(ink) * a
+    return canvas.astype(np.uint8)
+
+
+def test_pipeline_definitions_are_complete_and_unique():
+    for name, stages in PIPELINES.items():
+        names = [s.name for s in stages]
+        assert len(names) == len(set(names)), name
+        for s in stages:
+            assert s.title and s.explanation.endswith(".") and callable(s.func)
+    assert [s.name for s in PIPELINES["article"]] == [
+        "grayscale", "invert", "resize", "threshold", "crop", "fit", "pad", "center"]
+
+
+def test_digit_in_a_corner_ends_centred_by_mass(mnist, cnn):
+    image = on_paper(mnist_digit(mnist, 3), at=(0.0, 1.0), scale=4)
+    out = preprocess(image)
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    cy, cx = ndimage.center_of_mass(out)
+    assert abs(cy - 14) <= 1.0 and abs(cx - 14) <= 1.0
+    top, bottom, left, right = st.bounding_box(out > 0.1)
+    assert max(bottom - top, right - left) in range(18, 23)  # the 20x20 box, plus anti-aliasing
+    assert recognize(image, classifier=cnn).digit == 3
+
+
+def mnist_stroke_range(mnist):
+    widths = [st.stroke_width(d > 127) for d in mnist.x_test[:500]]
+    return np.percentile(widths, 5), np.percentile(widths, 95)
+
+
+@pytest.mark.parametrize("pen,side", [(2, 1200), (60, 600)])
+def test_thin_pen_and_thick_brush_end_with_mnist_stroke_width(mnist, cnn, pen, side):
+    rng = np.random.default_rng(0)
+    digit = mnist_digit(mnist, 4)
+    height = int(side * 0.6)
+    mask = pen_mask(digit, height, pen, rng)
+    canvas = np.full((side, side), 255, np.float32)
+    y, x = (side - mask.shape[0]) // 2, (side - mask.shape[1]) // 2
+    canvas[y:y + mask.shape[0], x:x + mask.shape[1]] *= 1 - mask
+    image = np.repeat(canvas.astype(np.uint8)[..., None], 3, axis=2)
+    out = preprocess(image)
+    low, high = mnist_stroke_range(mnist)
+    width = st.stroke_width(out > 0.5)
+    assert low <= width <= high, (width, low, high)
+    assert recognize(image, classifier=cnn).digit == 4
+
+
+def test_blue_digit_on_a_shadowed_page_is_found(mnist, cnn):
+    image = on_paper(mnist_digit(mnist, 7, 1), size=(900, 1200), scale=5, at=(0.7, 0.3), ink=(35, 50, 160))
+    h, w = image.shape[:2]
+    shadow = np.ones((h, w), np.float32)
+    shadow[:, : w // 2] = 0.45  # a hard-edged shadow over half the page...
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 40)  # ...softened
+    yy = np.linspace(0.75, 1.0, h, dtype=np.float32)[:, None]  # and light falling off to the top
+    shadowed = (image * (shadow * yy)[..., None]).astype(np.uint8)
+    result = recognize(shadowed, classifier=cnn)
+    assert result.digit == 7, result.summary()
+
+
+def test_transparent_canvas_sketch_is_read(mnist, cnn):
+    sketch = sketch_digit(mnist_digit(mnist, 2), np.random.default_rng(1), transparent=True)
+    assert sketch.shape[2] == 4 and sketch[..., :3].max() == 0  # black ink, transparent paper
+    assert recognize(sketch, classifier=cnn).digit == 2
+    # The article's pipeline only sees the colour channels: all black, so it cannot find the ink.
+    assert recognize(sketch, pipeline="article", classifier=cnn).digit != 2
+
+
+def test_white_on_black_input_is_read(mnist, cnn):
+    digit = mnist_digit(mnist, 5)
+    image = cv2.resize(digit, (300, 300), interpolation=cv2.INTER_CUBIC)
+    image = cv2.copyMakeBorder(image, 150, 150, 100, 200, cv2.BORDER_CONSTANT, value=0)
+    assert not st.background_is_light(image)
+    assert recognize(image, classifier=cnn).digit == 5
+
+
+@pytest.mark.parametrize("kind", ["white", "black", "grey", "noise", "paper-noise"])
+def test_images_without_a_digit_say_so(kind, cnn):
+    rng = np.random.default_rng(7)
+    image = {
+        "white": np.full((600, 600, 3), 255, np.uint8),
+        "black": np.zeros((600, 600, 3), np.uint8),
+        "grey": np.full((400, 300), 128, np.uint8),
+        "noise": rng.integers(0, 256, (500, 500, 3), dtype=np.uint8),
+        "paper-noise": np.clip(rng.normal(235, 6, (900, 1200, 3)), 0, 255).astype(np.uint8),
+    }[kind]
+    for pipeline in ("robust",):
+        result = recognize(image, pipeline=pipeline, classifier=cnn)
+        assert result.digit is None and result.reason, (kind, result.summary())
+
+
+def test_switching_a_stage_off_changes_the_answer(mnist, cnn):
+    image = on_paper(mnist_digit(mnist, 6), size=(900, 1200), scale=3, at=(0.1, 0.8))
+    full = recognize(image, classifier=cnn)
+    without_polarity = recognize(image, classifier=cnn, skip={"polarity"})
+    assert full.digit == 6
+    assert [s.skipped for s in without_polarity.stages if s.stage.name == "polarity"] == [True]
+    assert without_polarity.digit != 6
+
+
+def test_every_stage_has_an_image_and_a_prediction(mnist, cnn):
+    result = recognize(on_paper(mnist_digit(mnist, 8)), classifier=cnn)
+    assert [s.stage.name for s in result.stages] == [s.name for s in PIPELINES["robust"]]
+    for s in result.stages:
+        assert s.image is not None and s.probabilities.shape == (10,)
+        assert abs(float(s.probabilities.sum()) - 1) < 1e-3
+    assert result.stages[-1].image.shape == (28, 28)
+
+
+def test_ruled_lines_are_removed_but_a_digit_stroke_stays():
+    ink = np.zeros((300, 400), np.uint8)
+    for y in range(20, 300, 40):
+        ink[y:y + 2, :] = 200  # ruled lines across the page
+    ink[100:220, 200:206] = 255  # a "1": long, straight, but short of the page
+    out = st.remove_ruled_lines(ink)
+    assert out[21, 50] == 0 and out[101, 50] == 0  # lines gone
+    assert (out[100:220, 200:206] > 0).mean() > 0.9  # the stroke stays (pinholes closed)
