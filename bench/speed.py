@@ -6,7 +6,6 @@ Targets (issue 3): <= 100 ms for a 12 MP JPEG photo (after decoding), <= 20 ms f
 sketch (medians); peak RSS of a process classifying 100 photos < 1.5 GB.
 """
 
-import io
 
 import cv2
 import numpy as np

@@ -215,7 +215,7 @@ def train(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.keras"
-    model.save(path, include_optimizer=False)
+    save_without_optimizer(model, name, path)
     card = {
         "name": name,
         "file": path.name,
@@ -244,6 +244,14 @@ def train(
     }
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
+
+
+def save_without_optimizer(model, name: str, path: Path) -> None:
+    """Save only architecture and weights: a fresh, uncompiled copy carries no optimizer state
+    (Keras 3's ``save`` has no include_optimizer switch; Adam's state would triple the file)."""
+    clean = BUILDERS[name]()
+    clean.set_weights(model.get_weights())
+    clean.save(path)
 
 
 # --- inference ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from . import stages as st
@@ -58,6 +57,27 @@ class _Candidate:
         return self.y + self.h / 2
 
 
+def _same_digit(a, b) -> bool:
+    """Whether two ink boxes (x, y, w, h) are strokes of one digit.
+
+    Either they share columns and nearly touch vertically (a 5's detached bar), or a short
+    stroke sits beside a tall one, within its height and almost touching it (a 4 in two strokes).
+    """
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    overlap = min(ax + aw, bx + bw) - max(ax, bx)
+    vertical_gap = max(by - (ay + ah), ay - (by + bh), 0)
+    if overlap > 0.5 * min(aw, bw) and vertical_gap < 0.25 * max(ah, bh):
+        return True
+    (sx, sy, sw, sh), (tx, ty, tw, th) = sorted((a, b), key=lambda r: r[3])  # short, tall
+    horizontal_gap = max(tx - (sx + sw), sx - (tx + tw), 0)
+    within = sy >= ty - 0.4 * th and sy + sh <= ty + 1.1 * th
+    merged_width = max(sx + sw, tx + tw) - min(sx, tx)
+    merged_height = max(sy + sh, ty + th) - min(sy, ty)
+    upper = sy + sh / 2 < ty + 0.6 * th  # dots, commas and hyphens sit low or are flat
+    return 0.3 * th <= sh < 0.7 * th and upper and within and horizontal_gap < 0.1 * th and merged_width <= merged_height
+
+
 def find_candidates(ink: np.ndarray) -> list[_Candidate]:
     """Digit-sized groups of ink: broken strokes merged, punctuation dropped, touching digits split."""
     labels, stats, keep = st.ink_components(ink)
@@ -74,9 +94,7 @@ def find_candidates(ink: np.ndarray) -> list[_Candidate]:
             for b in range(a + 1, len(groups)):
                 ax, ay, aw, ah = boxes[a]
                 bx, by, bw, bh = boxes[b]
-                overlap = min(ax + aw, bx + bw) - max(ax, bx)
-                gap = max(by - (ay + ah), ay - (by + bh), 0)
-                if overlap > 0.5 * min(aw, bw) and gap < 0.25 * max(ah, bh):
+                if _same_digit(boxes[a], boxes[b]):
                     x0, y0 = min(ax, bx), min(ay, by)
                     boxes[a] = [x0, y0, max(ax + aw, bx + bw) - x0, max(ay + ah, by + bh) - y0]
                     groups[a] += groups.pop(b)

@@ -17,9 +17,6 @@ from .errors import DigitlabError
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
 
-# A digit is reported only if the model gives it at least this probability.
-MIN_CONFIDENCE = 0.0
-
 
 @dataclass(frozen=True)
 class Stage:

@@ -2,7 +2,6 @@
 
 import cv2
 import numpy as np
-import pytest
 
 from digitlab import simulate as sim
 from digitlab.numbers import read_number
