@@ -22,6 +22,8 @@ MIN_DIGIT_CONFIDENCE = 0.5
 MIN_HEIGHT_RATIO = 0.45
 # A blob wider than this times the typical digit height holds several touching digits.
 SPLIT_WIDTH_RATIO = 1.1
+# Wider than this times its height, a blob is never read as one digit.
+WHOLE_MAX_WIDTH_RATIO = 2.0
 # Typical handwritten digit width as a fraction of its height, for guessing how many touch.
 DIGIT_ASPECT = 0.72
 
@@ -51,31 +53,11 @@ class _Candidate:
     w: int
     h: int
     mask: np.ndarray  # bool, the candidate's ink inside its box
+    parts: list["_Candidate"] = field(default_factory=list)  # a wide blob's split into touching digits
 
     @property
     def cy(self) -> float:
         return self.y + self.h / 2
-
-
-def _same_digit(a, b) -> bool:
-    """Whether two ink boxes (x, y, w, h) are strokes of one digit.
-
-    Either they share columns and nearly touch vertically (a 5's detached bar), or a short
-    stroke sits beside a tall one, within its height and almost touching it (a 4 in two strokes).
-    """
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    overlap = min(ax + aw, bx + bw) - max(ax, bx)
-    vertical_gap = max(by - (ay + ah), ay - (by + bh), 0)
-    if overlap > 0.5 * min(aw, bw) and vertical_gap < 0.25 * max(ah, bh):
-        return True
-    (sx, sy, sw, sh), (tx, ty, tw, th) = sorted((a, b), key=lambda r: r[3])  # short, tall
-    horizontal_gap = max(tx - (sx + sw), sx - (tx + tw), 0)
-    within = sy >= ty - 0.4 * th and sy + sh <= ty + 1.1 * th
-    merged_width = max(sx + sw, tx + tw) - min(sx, tx)
-    merged_height = max(sy + sh, ty + th) - min(sy, ty)
-    upper = sy + sh / 2 < ty + 0.6 * th  # dots, commas and hyphens sit low or are flat
-    return 0.3 * th <= sh < 0.7 * th and upper and within and horizontal_gap < 0.1 * th and merged_width <= merged_height
 
 
 def find_candidates(ink: np.ndarray) -> list[_Candidate]:
@@ -94,7 +76,7 @@ def find_candidates(ink: np.ndarray) -> list[_Candidate]:
             for b in range(a + 1, len(groups)):
                 ax, ay, aw, ah = boxes[a]
                 bx, by, bw, bh = boxes[b]
-                if _same_digit(boxes[a], boxes[b]):
+                if st.same_digit(boxes[a], boxes[b]):
                     x0, y0 = min(ax, bx), min(ay, by)
                     boxes[a] = [x0, y0, max(ax + aw, bx + bw) - x0, max(ay + ah, by + bh) - y0]
                     groups[a] += groups.pop(b)
@@ -111,10 +93,11 @@ def find_candidates(ink: np.ndarray) -> list[_Candidate]:
         if h < MIN_HEIGHT_RATIO * typical:
             continue  # dots, commas, hyphens, specks
         mask = np.isin(labels[y:y + h, x:x + w], group)
+        candidate = _Candidate(x, y, w, h, mask)
         if w > SPLIT_WIDTH_RATIO * h and w > SPLIT_WIDTH_RATIO * typical:
-            candidates.extend(_split_touching(x, y, mask, typical))
-        else:
-            candidates.append(_Candidate(x, y, w, h, mask))
+            # Too wide for one digit, usually: the model decides between whole and split.
+            candidate.parts = _split_touching(x, y, mask, typical)
+        candidates.append(candidate)
     return candidates
 
 
@@ -156,6 +139,13 @@ def group_lines(candidates: list[_Candidate]) -> list[list[_Candidate]]:
     return [sorted(line, key=lambda c: c.x) for line in lines]
 
 
+def _digit_trail(ink: np.ndarray, c: _Candidate):
+    """The digit stages on one candidate's own ink; None if nothing usable is left."""
+    digit_ink = np.where(c.mask, ink[c.y:c.y + c.h, c.x:c.x + c.w], 0).astype(np.uint8)
+    trail, why = run_stages(digit_ink, ROBUST_DIGIT_STAGES)
+    return trail if why is None else None
+
+
 def read_number(image, classifier=None, model: str = DEFAULT_MODEL) -> NumberReading:
     """Read every digit in the image; the text has one line per row of digits."""
     rgb = as_image_array(image)
@@ -170,29 +160,45 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL) -> NumberRea
     if not lines:
         return NumberReading("", [], page, "no digit-shaped marks found")
 
-    # Each candidate through the digit stages, then one batch through the model.
-    prepared = []
+    # Each candidate (and, for wide blobs, its split) through the digit stages, then one model batch.
+    options = []  # (line, [[(candidate, trail), ...] per alternative])
     for index, line in enumerate(lines):
         for c in line:
-            digit_ink = np.where(c.mask, ink[c.y:c.y + c.h, c.x:c.x + c.w], 0).astype(np.uint8)
-            digit_trail, why = run_stages(digit_ink, ROBUST_DIGIT_STAGES)
-            if why is None:
-                prepared.append((index, c, digit_trail))
-    if not prepared:
+            alternatives = []
+            for group in ([c], c.parts) if c.parts else ([c],):
+                prepared = [(p, _digit_trail(ink, p)) for p in group]
+                if all(t is not None for _, t in prepared):
+                    alternatives.append(prepared)
+            if c.parts and c.w > WHOLE_MAX_WIDTH_RATIO * c.h and len(alternatives) > 1:
+                alternatives = alternatives[1:]  # far too wide to be one digit
+            if alternatives:
+                options.append((index, alternatives))
+    if not options:
         return NumberReading("", [], page, "no digit-shaped marks found")
-    views = [[as_model_input(img) for _, img, _ in t] for _, _, t in prepared]
-    flat = np.stack([v for vs in views for v in vs])
-    probs = classifier.predict(flat)
-    readings, k = [], 0
-    for (index, c, digit_trail), vs in zip(prepared, views):
-        stage_probs = probs[k:k + len(vs)]
+    trails = [t for _, alts in options for alt in alts for _, t in alt]
+    views = [[as_model_input(img) for _, img, _ in t] for t in trails]
+    probs = classifier.predict(np.stack([v for vs in views for v in vs]))
+    per_trail, k = [], 0
+    for vs in views:
+        per_trail.append(probs[k:k + len(vs)])
         k += len(vs)
-        final = stage_probs[-1]
-        if final.max() < MIN_DIGIT_CONFIDENCE:
-            continue
-        box = tuple(int(round(v * scale)) for v in (c.x, c.y, c.w, c.h))
-        results = [StageResult(s, img, sk, p) for (s, img, sk), p in zip(digit_trail, stage_probs)]
-        readings.append(DigitReading(box, int(final.argmax()), float(final.max()), final, results, index))
+    readings, k = [], 0
+    for index, alternatives in options:
+        scored = []
+        for alt in alternatives:
+            stage_probs = per_trail[k:k + len(alt)]
+            k += len(alt)
+            # Geometric mean of the digits' confidences: a split must explain the blob better.
+            score = float(np.exp(np.mean([np.log(p[-1].max() + 1e-9) for p in stage_probs])))
+            scored.append((score, alt, stage_probs))
+        score, alt, stage_probs = max(scored, key=lambda item: item[0])
+        for (c, trail), sp in zip(alt, stage_probs):
+            final = sp[-1]
+            if final.max() < MIN_DIGIT_CONFIDENCE:
+                continue
+            box = tuple(int(round(v * scale)) for v in (c.x, c.y, c.w, c.h))
+            results = [StageResult(s, img, sk, p) for (s, img, sk), p in zip(trail, sp)]
+            readings.append(DigitReading(box, int(final.argmax()), float(final.max()), final, results, index))
     text_lines = []
     for index in sorted({r.line for r in readings}):
         text_lines.append("".join(str(r.digit) for r in readings if r.line == index))

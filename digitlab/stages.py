@@ -97,8 +97,8 @@ def ink_grayscale(image: np.ndarray) -> np.ndarray:
 
 
 def article_grayscale(image: np.ndarray) -> np.ndarray:
-    """Plain luminance grey, as the article does."""
-    return to_gray(flatten_transparency(image))
+    """Plain luminance grey of the colour channels, as the article does (cv2.imread drops alpha)."""
+    return to_gray(image)
 
 
 def background_is_light(gray: np.ndarray) -> bool:
@@ -217,8 +217,8 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
         return ink.copy()
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     out = np.where(lines > 0, 0, ink).astype(np.uint8)
-    # Close the pinholes the erased lines leave in strokes that crossed them.
-    closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # Close the gaps the erased lines leave in strokes that crossed them (only on line pixels).
+    closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
     return np.where(lines > 0, closed, out).astype(np.uint8)
 
 
@@ -254,6 +254,27 @@ def _is_page_edge(x: int, y: int, bw: int, bh: int, h: int, w: int) -> bool:
     return False
 
 
+def same_digit(a, b) -> bool:
+    """Whether two ink boxes (x, y, w, h) are strokes of one digit.
+
+    Either they share columns and nearly touch vertically (a 5's detached bar), or a short
+    stroke sits beside a tall one, within its height and almost touching it (a 4 in two strokes).
+    """
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    overlap = min(ax + aw, bx + bw) - max(ax, bx)
+    vertical_gap = max(by - (ay + ah), ay - (by + bh), 0)
+    if overlap > 0.5 * min(aw, bw) and vertical_gap < 0.25 * max(ah, bh):
+        return True
+    (sx, sy, sw, sh), (tx, ty, tw, th) = sorted((a, b), key=lambda r: r[3])  # short, tall
+    horizontal_gap = max(tx - (sx + sw), sx - (tx + tw), 0)
+    within = sy >= ty - 0.4 * th and sy + sh <= ty + 1.1 * th
+    merged_width = max(sx + sw, tx + tw) - min(sx, tx)
+    merged_height = max(sy + sh, ty + th) - min(sy, ty)
+    upper = sy + sh / 2 < ty + 0.6 * th  # dots, commas and hyphens sit low or are flat
+    return 0.3 * th <= sh < 0.7 * th and upper and within and horizontal_gap < 0.1 * th and merged_width <= merged_height
+
+
 def ink_components(ink: np.ndarray):
     """Connected components of the ink that can be part of a digit, with their stats.
 
@@ -284,8 +305,8 @@ def ink_components(ink: np.ndarray):
 def isolate_digit(ink: np.ndarray) -> np.ndarray:
     """Keep the largest digit-like blob and the strokes that belong with it; erase everything else.
 
-    Broken strokes (a 5's detached bar, a 4 drawn in two strokes) overlap the main blob's
-    columns and sit close above or below it, so they are kept too.
+    Broken strokes (a 5's detached bar, a 4 drawn in two strokes) are kept too: see
+    ``same_digit`` for when two marks count as one digit.
     """
     h, w = ink.shape
     if np.count_nonzero(ink) > 0.45 * h * w:
@@ -296,17 +317,18 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
     # The digit is the blob with the most ink (area x brightness): faint shadow edges lose to it.
     mass = ndimage.sum(ink, labels, keep)
     main = keep[int(np.argmax(mass))]
-    x, y, bw, bh, _ = stats[main]
-    left, top, right, bottom = x, y, x + bw, y + bh
+    box = list(stats[main, :4])
     chosen = [main]
-    for i in keep:
-        if i == main:
-            continue
-        cx, cy, cw, ch, _ = stats[i]
-        overlap = min(right, cx + cw) - max(left, cx)
-        gap = max(cy - bottom, top - (cy + ch), 0)
-        if overlap > 0.3 * cw and gap < 0.35 * max(bh, bw):
-            chosen.append(i)
+    grown = True
+    while grown:  # grow the group: a stroke can belong to one already added
+        grown = False
+        for i in keep:
+            if i not in chosen and same_digit(box, stats[i, :4]):
+                chosen.append(i)
+                x0, y0 = min(box[0], stats[i, 0]), min(box[1], stats[i, 1])
+                box = [x0, y0, max(box[0] + box[2], stats[i, 0] + stats[i, 2]) - x0,
+                       max(box[1] + box[3], stats[i, 1] + stats[i, 3]) - y0]
+                grown = True
     if len(keep) > 40:
         raise NoDigit("too many separate marks: this looks like noise or text, not one digit")
     mask = np.isin(labels, chosen)
