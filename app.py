@@ -15,6 +15,23 @@ from digitlab import ui
 from digitlab.model import DEFAULT_MODEL, MODEL_NAMES
 from digitlab.pipeline import DEFAULT_PIPELINE, PIPELINES
 
+class UploadedImage(gr.Image):
+    """A ``gr.Image`` that passes the uploaded file's path on unopened.
+
+    Gradio would open the file with PIL before digitlab sees it, so a damaged file, a text file
+    or a decompression bomb would fail inside Gradio with a generic error; digitlab's own
+    decoder refuses them with a clear message instead.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"  # the same front end as gr.Image
+
+    def preprocess(self, payload):
+        if payload is None or payload.path is None:
+            return super().preprocess(payload)  # data: URLs (webcam snapshots in some browsers)
+        return str(payload.path)
+
+
 CSS = ".stage-gallery img { image-rendering: pixelated; }"
 MAX_UPLOAD = "20mb"
 
@@ -69,7 +86,7 @@ def build_app() -> gr.Blocks:
                         api_name="sketch" if trigger == sketch.change else False)
         with gr.Tab("Photo"):
             with gr.Row():
-                photo = gr.Image(label="Upload, snap or paste a photo of one digit", type="numpy", image_mode="RGB",
+                photo = UploadedImage(label="Upload, snap or paste a photo of one digit", type="filepath",
                                  sources=["upload", "webcam", "clipboard"], height=480, scale=1)
                 with gr.Column(scale=1):
                     p_label, p_verdict = prediction_panel()
@@ -83,7 +100,7 @@ def build_app() -> gr.Blocks:
             gr.Examples(ui.examples("photo") + ui.examples("sketch"), inputs=photo, label="Examples made by digitlab's simulator")
         with gr.Tab("Compare pipelines"):
             gr.Markdown("The article's pipeline and the robust one on the same image, stage by stage.")
-            c_photo = gr.Image(label="Photo or drawing", type="numpy", image_mode="RGB",
+            c_photo = UploadedImage(label="Photo or drawing", type="filepath",
                                sources=["upload", "webcam", "clipboard"], height=320)
             c_model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model")
             c_verdict = gr.Markdown()
@@ -103,7 +120,7 @@ def build_app() -> gr.Blocks:
         with gr.Tab("Number"):
             gr.Markdown("Reads every digit anywhere in the image, line by line. Click a digit to see its stages.")
             with gr.Row():
-                n_photo = gr.Image(label="Photo of a number", type="numpy", image_mode="RGB",
+                n_photo = UploadedImage(label="Photo of a number", type="filepath",
                                    sources=["upload", "webcam", "clipboard"], height=360)
                 n_sketch = gr.Sketchpad(label="...or write a number", canvas_size=(900, 300), height=340,
                                         brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),

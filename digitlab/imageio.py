@@ -78,7 +78,8 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> np
     except UnidentifiedImageError:
         raise ImageError(f"{what}: not an image digitlab can read ({_describe(head)})") from None
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{what}: refused as a decompression bomb ({exc})") from None
+        raise ImageError(f"{what}: refused before decoding: more megapixels than the {MAX_PIXELS / 1e6:.0f} MP "
+                         f"limit, a decompression bomb ({exc})") from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{what}: the image is damaged or truncated ({exc})") from None
     return arr
@@ -86,6 +87,9 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> np
 
 def _describe(head: bytes) -> str:
     """Name the format from magic bytes, so the refusal says what the file is."""
+    for magic, name in ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"GIF8", "GIF"), (b"RIFF", "WebP")):
+        if head.startswith(magic):
+            return f"a damaged or truncated {name} file"
     if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
         return "HEIC/HEIF, as iPhones save; export it as JPEG or PNG"
     if head[4:12] == b"ftypavif":

@@ -64,6 +64,13 @@ def sketch_to_image(value) -> np.ndarray | None:
     return image
 
 
+def _open(image):
+    """Decode an uploaded file path here, naming only the file (never the server's folders) in errors."""
+    if isinstance(image, (str, Path)):
+        return load_image(image, name=Path(image).name)
+    return image
+
+
 def _label(result: Recognition) -> dict[str, float] | str:
     if result.probabilities is None:
         return "no digit"
@@ -102,6 +109,7 @@ def analyze(image, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL,
     if image is None:
         return "no digit", [], "### Draw a digit or upload a photo", ""
     try:
+        image = _open(image)
         result = recognize(image, pipeline=pipeline, model=model, skip=[s for s in (skip or []) if s in
                                                                         {n for _, n in skippable_stages(pipeline)}])
     except DigitlabError as exc:
@@ -124,6 +132,10 @@ def compare(image, model: str = DEFAULT_MODEL):
         return "no digit", [], "no digit", [], "### Draw a digit or upload a photo"
     out = []
     lines = []
+    try:
+        image = _open(image)
+    except DigitlabError as exc:
+        return "no digit", [], "no digit", [], f"### Cannot read this image\n{exc}"
     for name in ("article", "robust"):
         try:
             result = recognize(image, pipeline=name, model=model)
@@ -211,6 +223,7 @@ def read_numbers(image, model: str = DEFAULT_MODEL):
     if image is None:
         return None, "### Upload a photo or write a number", [], None
     try:
+        image = _open(image)
         reading = read_number(image, classifier=load_classifier(model))
         annotated = display_image(draw_readings(image, reading.digits))
     except DigitlabError as exc:

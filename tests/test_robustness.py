@@ -107,7 +107,7 @@ def test_formats_are_converted_and_read(fmt, mode, cnn):
 def test_exif_orientation_is_applied():
     img = digit_image().convert("RGB").transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
-    exif[0x0112] = 8  # "rotate 90 CW to view": undoes the rotation above
+    exif[0x0112] = 6  # "rotate 90 clockwise to view": undoes the rotation above
     data = png_bytes(img, format="JPEG", exif=exif.tobytes())
     upright = load_image(data)
     assert np.abs(upright[..., 0].astype(int) - np.asarray(digit_image()).astype(int)).mean() < 10
