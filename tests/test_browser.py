@@ -73,10 +73,12 @@ def test_draw_a_digit_and_see_every_stage(page, artifacts):
 
 def test_upload_a_photo(page, artifacts):
     pg = page
-    pg.get_by_role("tab", name="Photo").click()
+    pg.get_by_role("tab", name="Photo", exact=True).click()
     photo = sorted(EXAMPLES.glob("photo_typical_0_*"))[0]
     expected = photo.stem.split("label")[1]
-    pg.locator("input[type=file]").first.set_input_files(str(photo))
+    with pg.expect_file_chooser() as chooser:  # as a person does: click the upload area, pick a file
+        pg.get_by_text("Click to Upload").locator("visible=true").first.click()
+    chooser.value.set_files(str(photo))
     pg.wait_for_function(
         "() => [...document.querySelectorAll('.stage-gallery')].some(g => g.offsetParent && g.querySelectorAll('img').length >= 13)",
         timeout=60000)
