@@ -66,37 +66,36 @@ def stages_panel():
     return gallery, table
 
 
+def single_digit_view(make_input, analyze, api_name: str, **event_options):
+    """Input beside prediction and workshop controls, stages below; every change re-runs ``analyze``."""
+    with gr.Row():
+        source = make_input()
+        with gr.Column(scale=1):
+            label, verdict = prediction_panel()
+            pipeline, model, skip = workshop_controls()
+    gallery, table = stages_panel()
+    inputs, outputs = [source, pipeline, model, skip], [label, gallery, verdict, table]
+    for trigger in (source.change, pipeline.change, model.change, skip.change):
+        trigger(analyze, inputs, outputs, trigger_mode="always_last", api_name=api_name if trigger == source.change
+                else False, **event_options)
+    return source
+
+
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="digitlab", delete_cache=(600, 900)) as demo:
         gr.Markdown("# digitlab: handwritten digits, step by step")
         gr.Markdown(ui.HELP)
         with gr.Tab("Draw"):
-            with gr.Row():
-                sketch = gr.Sketchpad(label="Draw one digit (pick the brush, then draw)", canvas_size=(560, 560),
-                                      height=600, brush=gr.Brush(default_size=28, colors=["#000000"], color_mode="fixed"),
-                                      type="numpy", image_mode="RGBA", format="png", layers=False, scale=1)
-                with gr.Column(scale=1):
-                    label, verdict = prediction_panel()
-                    pipeline, model, skip = workshop_controls()
-            gallery, table = stages_panel()
-            outputs = [label, gallery, verdict, table]
-            inputs = [sketch, pipeline, model, skip]
-            for trigger in (sketch.change, pipeline.change, model.change, skip.change):
-                trigger(ui.analyze_sketch, inputs, outputs, trigger_mode="always_last", show_progress="hidden",
-                        api_name="sketch" if trigger == sketch.change else False)
+            single_digit_view(
+                lambda: gr.Sketchpad(label="Draw one digit (pick the brush, then draw)", canvas_size=(560, 560),
+                                     height=600, brush=gr.Brush(default_size=28, colors=["#000000"], color_mode="fixed"),
+                                     type="numpy", image_mode="RGBA", format="png", layers=False, scale=1),
+                ui.analyze_sketch, "sketch", show_progress="hidden")
         with gr.Tab("Photo"):
-            with gr.Row():
-                photo = UploadedImage(label="Upload, snap or paste a photo of one digit", type="filepath",
-                                 sources=["upload", "webcam", "clipboard"], height=480, scale=1)
-                with gr.Column(scale=1):
-                    p_label, p_verdict = prediction_panel()
-                    p_pipeline, p_model, p_skip = workshop_controls()
-            p_gallery, p_table = stages_panel()
-            p_outputs = [p_label, p_gallery, p_verdict, p_table]
-            p_inputs = [photo, p_pipeline, p_model, p_skip]
-            for trigger in (photo.change, p_pipeline.change, p_model.change, p_skip.change):
-                trigger(ui.analyze, p_inputs, p_outputs, trigger_mode="always_last",
-                        api_name="photo" if trigger == photo.change else False)
+            photo = single_digit_view(
+                lambda: UploadedImage(label="Upload, snap or paste a photo of one digit", type="filepath",
+                                      sources=["upload", "webcam", "clipboard"], height=480, scale=1),
+                ui.analyze, "photo")
             gr.Examples(ui.examples("photo") + ui.examples("sketch"), inputs=photo, label="Examples made by digitlab's simulator")
         with gr.Tab("Compare pipelines"):
             gr.Markdown("The article's pipeline and the robust one on the same image, stage by stage.")

@@ -9,7 +9,6 @@ latency, errors (refusals by the full queue counted apart) and the server's peak
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,16 +19,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import ROOT, table
+from common import ROOT, free_port, table
 
 from digitlab import simulate as sim
 from digitlab.data import load_mnist
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_rss_mb(pid: int) -> tuple[float, float]:

@@ -4,19 +4,12 @@
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
-from common import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import ROOT, free_port
 
 
 def main():

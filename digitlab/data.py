@@ -149,7 +149,9 @@ def load_folder(path: str | os.PathLike) -> Mnist:
 
 
 def _from_keras(dest: Path) -> Mnist:
-    from keras.datasets import mnist  # imported late: pulls in TensorFlow
+    from .model import _keras  # imported late: pulls in TensorFlow
+
+    mnist = _keras().datasets.mnist
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     dest.mkdir(parents=True, exist_ok=True)

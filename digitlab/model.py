@@ -67,13 +67,20 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return images[..., None]
 
 
+def _keras():
+    """Keras, imported after TensorFlow has been imported quietly."""
+    _tf()
+    import keras
+
+    return keras
+
+
 # --- architectures ---------------------------------------------------------------------------
 
 
 def build_softmax():
     """The article's model: softmax regression, 784 inputs -> 10 classes."""
-    import keras
-
+    keras = _keras()
     return keras.Sequential(
         [
             keras.Input((*INPUT_SHAPE, 1)),
@@ -86,8 +93,8 @@ def build_softmax():
 
 def build_cnn():
     """A small VGG-style CNN (~0.3M parameters): three conv blocks with batch norm, then a dense head."""
-    import keras
-    from keras import layers
+    keras = _keras()
+    layers = keras.layers
 
     def conv(filters):
         # Conv without bias: the batch norm right after supplies the offset.
@@ -120,9 +127,8 @@ def build_augmenter(seed: int):
     Real digits reach the model slightly rotated, sheared, scaled, off by a pixel and with
     strokes thinner or thicker than MNIST's; the augmentation shows it all of those.
     """
-    import keras
-    from keras import layers
-
+    keras = _keras()
+    layers = keras.layers
     tf = _tf()
 
     class RandomStrokeWidth(layers.Layer):
@@ -172,8 +178,7 @@ def train(
     """Train model ``name`` on MNIST ``data``, save ``<name>.keras`` and ``<name>.json``; return the card."""
     if name not in BUILDERS:
         raise DigitlabError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    import keras
-
+    keras = _keras()
     tf = _tf()
     keras.utils.set_random_seed(seed)
     cfg = dict(TRAIN_DEFAULTS[name])
@@ -206,7 +211,7 @@ def train(
     started = time.time()
     model.fit(
         dataset, epochs=cfg["epochs"], validation_data=(x_test, data.y_test), validation_freq=max(1, cfg["epochs"] // 5),
-        verbose=verbose,
+        verbose=verbose, shuffle=False,  # the dataset is shuffled above
     )
     seconds = time.time() - started
     probs = model.predict(x_test, batch_size=1000, verbose=0)
@@ -292,10 +297,7 @@ def load_classifier(name: str = DEFAULT_MODEL, models_dir: str | None = None) ->
     path = folder / f"{name}.keras"
     if not path.is_file():
         raise DigitlabError(f"model file {path} is missing; train it with `python -m digitlab train {name}`")
-    import keras
-
-    _tf()
-    model = keras.saving.load_model(path, compile=False)
+    model = _keras().saving.load_model(path, compile=False)
     card_path = folder / f"{name}.json"
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     classifier = Classifier(model, name, card)

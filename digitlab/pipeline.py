@@ -186,11 +186,6 @@ def run_stages(image: np.ndarray, stages, skip=()) -> tuple[list[tuple[Stage, np
     return trail, reason
 
 
-def finish(image: np.ndarray) -> np.ndarray:
-    """The model input from the last stage's output, whatever was skipped: 28x28 float 0..1."""
-    return as_model_input(image)
-
-
 def recognize(
     image,
     pipeline: str = DEFAULT_PIPELINE,
@@ -209,7 +204,7 @@ def recognize(
     outputs = [img for _, img, _ in trail if img is not None]
     final = None
     if reason is None:
-        final = finish(outputs[-1])
+        final = as_model_input(outputs[-1])  # whatever was skipped, the model gets 28x28
         if not np.any(final > 0.05):
             reason = "nothing left after preprocessing"
     batch = [as_model_input(img) for img in outputs] + ([final] if final is not None else [])
@@ -237,4 +232,4 @@ def preprocess(image, pipeline: str = DEFAULT_PIPELINE, skip=()) -> np.ndarray:
     trail, reason = run_stages(as_image_array(image), get_pipeline(pipeline), skip)
     if reason is not None:
         raise st.NoDigit(reason)
-    return finish(trail[-1][1])
+    return as_model_input(trail[-1][1])

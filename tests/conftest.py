@@ -1,5 +1,6 @@
 """Shared fixtures: MNIST, the shipped models, and seeded simulated images."""
 
+import socket
 import sys
 from pathlib import Path
 
@@ -36,6 +37,13 @@ def softmax():
 def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for servers the tests start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def mnist_digit(mnist, label: int, index: int = 0) -> np.ndarray:

@@ -1,21 +1,15 @@
 """The Gradio app through its API (gradio_client), launched in-process on loopback."""
 
-import socket
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from conftest import free_port
 from digitlab import simulate as sim
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +125,20 @@ def test_compare_and_number_endpoints(client, files):
     assert text.strip("# \n") == expected and len(digits) == len(expected)
 
 
-def test_server_binds_loopback_only(app_url):
-    assert app_url.startswith("http://127.0.0.1:")
+def test_exposure_and_privacy_defaults(app_url):
+    import urllib.error
+    import urllib.request
+
     import app
 
+    assert app_url.startswith("http://127.0.0.1:")  # loopback unless --host says otherwise
+    demo = app.build_app()
+    assert demo.delete_cache == (600, 900)  # uploads and outputs removed after 10-15 minutes
     assert app.MAX_UPLOAD == "20mb"
+    # Files outside what the app serves stay private.
+    for path in ("gradio_api/file=/etc/passwd", "file=/etc/passwd", f"gradio_api/file={ROOT}/app.py"):
+        try:
+            status = urllib.request.urlopen(app_url + path, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status in (403, 404), (path, status)

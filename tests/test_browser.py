@@ -5,21 +5,16 @@ Screenshots land in tests/artifacts/ (ignored by git) for a person to look at.
 
 import os
 import shutil
-import socket
+import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK) or shutil.which("chromium") is None and
                                 not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +34,12 @@ def page():
         yield pg
         browser.close()
     demo.close()
+
+
+def record(artifacts, what: str, seconds: float) -> None:
+    """Latency as the browser sees it, for people to read (tests/artifacts/latency.txt); not asserted."""
+    with open(artifacts / "latency.txt", "a") as f:
+        f.write(f"{what}: {seconds * 1000:.0f} ms\n")
 
 
 def visible_label(pg) -> str:
@@ -63,7 +64,9 @@ def test_draw_a_digit_and_see_every_stage(page, artifacts):
     pg.get_by_role("button", name="Brush").first.click()
     canvas = pg.locator("canvas").locator("visible=true").first
     draw_seven(pg, canvas)
+    started = time.perf_counter()
     pg.wait_for_function("() => document.querySelectorAll('.stage-gallery img').length >= 13", timeout=30000)
+    record(artifacts, "sketch stroke -> label and 13 stages shown", time.perf_counter() - started)
     pg.wait_for_timeout(500)
     assert visible_label(pg).strip() == "7"
     captions = pg.locator(".stage-gallery").first.inner_text()
@@ -79,9 +82,11 @@ def test_upload_a_photo(page, artifacts):
     with pg.expect_file_chooser() as chooser:  # as a person does: click the upload area, pick a file
         pg.get_by_text("Click to Upload").locator("visible=true").first.click()
     chooser.value.set_files(str(photo))
+    started = time.perf_counter()
     pg.wait_for_function(
         "() => [...document.querySelectorAll('.stage-gallery')].some(g => g.offsetParent && g.querySelectorAll('img').length >= 13)",
         timeout=60000)
+    record(artifacts, f"photo upload ({photo.name}) -> label and stages shown", time.perf_counter() - started)
     pg.wait_for_timeout(500)
     assert visible_label(pg).strip() == expected
     pg.screenshot(path=str(artifacts / "photo.png"), full_page=True)

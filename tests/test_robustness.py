@@ -146,6 +146,10 @@ def test_cli_predict_reports_each_bad_file_and_keeps_going(tmp_path):
     assert "Traceback" not in proc.stderr
     assert f"{good}: 7 " in proc.stdout
     assert f"{blank}: no digit" in proc.stdout
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 2048, peak_mb  # the bomb was refused from its header, not decoded
 
 
 dtypes = hs.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_])

@@ -1,6 +1,6 @@
 """Whole-number reading: digitlab vs Tesseract on the same images, and latency.
 
-    python bench/numbers.py [--n 200]
+    python bench/read_numbers.py [--n 200]
 
 Targets (issue 5): simulated 2-6-digit numbers >= 90% exact; all of shared/real-photos/numbers.csv;
 <= 300 ms for a 12 MP photo holding 6 digits. Tesseract (Debian's tesseract-ocr, --psm 7, digits
