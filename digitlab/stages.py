@@ -284,21 +284,25 @@ def ink_components(ink: np.ndarray):
     h, w = ink.shape
     mask = (ink > 0).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
     if n <= 1:
         return labels, stats, []
-    min_area = max(4, 0.0002 * h * w, 0.03 * areas.max())
-    keep = []
+    floor = max(4, 0.0002 * h * w)
+    candidates = []
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
-        if area < min_area:
+        if area < floor:
             continue
         touches = (x == 0) + (y == 0) + (x + bw == w) + (y + bh == h)
         if touches and _border_contact(labels, i, (x, y, bw, bh), (h, w)) > 0.3:
             continue  # page edge or dark table around the page: it runs along the border
         if _is_page_edge(x, y, bw, bh, h, w):
             continue
-        keep.append(i)
+        candidates.append(i)
+    if not candidates:
+        return labels, stats, []
+    # Specks are small next to the biggest mark left (not next to a table edge dropped above).
+    biggest = max(stats[i, cv2.CC_STAT_AREA] for i in candidates)
+    keep = [i for i in candidates if stats[i, cv2.CC_STAT_AREA] >= 0.03 * biggest]
     return labels, stats, keep
 
 
