@@ -9,7 +9,7 @@ sketch (medians); peak RSS of a process classifying 100 photos < 1.5 GB.
 
 import cv2
 import numpy as np
-from common import peak_rss_mb, table, timed
+from common import ROOT, peak_rss_mb, table, timed
 
 from digitlab import simulate as sim
 from digitlab.data import load_mnist
@@ -49,10 +49,22 @@ def main():
     rows.append(["one 28x28 inference, tf.function path", f"{t_fast * 1000:.2f} ms", "-"])
     rows.append(["one 28x28 inference, model.predict", f"{t_keras * 1000:.1f} ms",
                  f"fast path {t_keras / t_fast:.0f}x faster"])
-    for k in range(100):
-        photo = sim.photo_digit(mnist.x_test[k], rng, "typical", size=(3000, 4000)) if k % 10 == 0 else photo
-        recognize(photo, classifier=classifier)
-    rows.append(["peak RSS after classifying 100 12 MP photos", f"{peak_rss_mb():.0f} MB", "< 1500 MB"])
+    # Memory: a separate process that only decodes and classifies 100 12 MP JPEGs (10 files, 10 rounds),
+    # so the simulator's own buffers here do not count.
+    folder = Path(tempfile.mkdtemp())
+    for k in range(10):
+        photo = sim.photo_digit(mnist.x_test[k], rng, "typical", size=(3000, 4000))
+        cv2.imwrite(str(folder / f"{k}.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from digitlab.imageio import load_image\nfrom digitlab.model import load_classifier\n"
+        "from digitlab.pipeline import recognize\nc = load_classifier('cnn')\n"
+        "for k in range(100): recognize(load_image(%r + '/%%d.jpg' %% (k %% 10)), classifier=c)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n" % (str(ROOT), str(folder))
+    )
+    peak = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()[-1])
+    rows.append(["peak RSS of a process classifying 100 12 MP JPEGs", f"{peak:.0f} MB", "< 1500 MB"])
+    rows.append(["(this bench process, simulator included)", f"{peak_rss_mb():.0f} MB", "-"])
     print(table(["measurement", "value", "target"], rows))
 
 

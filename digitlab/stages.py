@@ -335,8 +335,9 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
                 grown = True
     if len(keep) > 40:
         raise NoDigit("too many separate marks: this looks like noise or text, not one digit")
-    mask = np.isin(labels, chosen)
-    return np.where(mask, ink, 0).astype(np.uint8)
+    wanted = np.zeros(len(stats), bool)
+    wanted[chosen] = True
+    return np.where(wanted[labels], ink, 0).astype(np.uint8)  # a lookup table: faster than np.isin
 
 
 # --- digit stages (one digit) -----------------------------------------------------------------
