@@ -7,6 +7,11 @@ sketch (medians); peak RSS of a process classifying 100 photos < 1.5 GB.
 """
 
 
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import cv2
 import numpy as np
 from common import ROOT, peak_rss_mb, table, timed
