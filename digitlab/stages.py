@@ -354,7 +354,9 @@ def crop_to_ink(image: np.ndarray) -> np.ndarray:
 
 def stroke_width(mask: np.ndarray) -> float:
     """Typical stroke width in pixels: twice the mean distance to the background along the strokes' centres."""
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    # Pad with background: a mask that fills its frame would otherwise have no distance to measure.
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
     ridge = dist >= ndimage.maximum_filter(dist, size=3)
     values = dist[ridge & (mask > 0)]
     return 2.0 * float(values.mean()) if values.size else 0.0

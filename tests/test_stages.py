@@ -136,3 +136,9 @@ def test_ruled_lines_are_removed_but_a_digit_stroke_stays():
     out = st.remove_ruled_lines(ink)
     assert out[21, 50] == 0 and out[101, 50] == 0  # lines gone
     assert (out[100:220, 200:206] > 0).mean() > 0.9  # the stroke stays (pinholes closed)
+
+
+def test_stroke_width_of_a_mask_that_fills_its_frame_is_finite():
+    # Found by the hypothesis fuzz test: a solid 2x2 blob made the distance transform infinite.
+    assert 1.5 < st.stroke_width(np.ones((2, 2), np.uint8)) < 2.5
+    assert st.normalize_stroke(np.full((2, 2), 255, np.uint8)).max() == 255
