@@ -171,7 +171,8 @@ def arrays(draw):
     return draw(hnp.arrays(dtype, shape, elements=elements))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 300 examples on every CI run (a fresh random draw could fail a submission at random).
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(arrays(), hs.sampled_from(["robust", "article"]))
 def test_fuzzed_arrays_give_a_valid_input_or_a_documented_error(array, pipeline):
     try:
