@@ -29,26 +29,34 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _cmd_predict(args) -> int:
+def _for_each_image(names, describe) -> int:
+    """Print ``name: describe(image)`` per file; a bad file gets one error line and the rest go on."""
     from .imageio import load_image
+
+    failures = 0
+    for name in names:
+        try:
+            print(f"{name}: {describe(load_image(name))}")
+        except DigitlabError as exc:
+            failures += 1
+            print(f"{name}: error: {exc}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_predict(args) -> int:
     from .model import load_classifier
     from .pipeline import recognize
 
     classifier = load_classifier(args.model)
-    failures = 0
-    for name in args.images:
-        try:
-            result = recognize(load_image(name), pipeline=args.pipeline, skip=set(args.skip), classifier=classifier)
-        except DigitlabError as exc:
-            failures += 1
-            print(f"{name}: error: {exc}", file=sys.stderr)
-            continue
+
+    def describe(image) -> str:
+        result = recognize(image, pipeline=args.pipeline, skip=set(args.skip), classifier=classifier)
         if result.digit is None:
-            print(f"{name}: no digit ({result.reason})")
-        else:
-            top = ", ".join(f"{d}: {p:.1%}" for d, p in result.top(3))
-            print(f"{name}: {result.digit} (confidence {result.confidence:.1%}; top 3 {top})")
-    return 1 if failures else 0
+            return f"no digit ({result.reason})"
+        top = ", ".join(f"{d}: {p:.1%}" for d, p in result.top(3))
+        return f"{result.digit} (confidence {result.confidence:.1%}; top 3 {top})"
+
+    return _for_each_image(args.images, describe)
 
 
 def _cmd_eval(args) -> int:
@@ -82,22 +90,16 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_read(args) -> int:
-    from .imageio import load_image
     from .model import load_classifier
     from .numbers import read_number
 
     classifier = load_classifier(args.model)
-    failures = 0
-    for name in args.images:
-        try:
-            reading = read_number(load_image(name), classifier=classifier)
-        except DigitlabError as exc:
-            failures += 1
-            print(f"{name}: error: {exc}", file=sys.stderr)
-            continue
-        text = reading.text.replace("\n", " / ") if reading.text else "(no digits found)"
-        print(f"{name}: {text}")
-    return 1 if failures else 0
+
+    def describe(image) -> str:
+        text = read_number(image, classifier=classifier).text
+        return text.replace("\n", " / ") if text else "(no digits found)"
+
+    return _for_each_image(args.images, describe)
 
 
 def _cmd_explain(args) -> int:

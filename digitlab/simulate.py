@@ -8,8 +8,6 @@ so a seed gives the same images on every machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
@@ -80,14 +78,6 @@ def _lighting(h: int, w: int, condition: str, rng: np.random.Generator) -> np.nd
         shadow = cv2.GaussianBlur(shadow, (0, 0), max(h, w) / 25)
         light *= 1.0 - rng.uniform(0.3, 0.55 if condition == "hard" else 0.4) * shadow
     return light[..., None]
-
-
-@dataclass
-class Placement:
-    x: int
-    y: int
-    w: int
-    h: int
 
 
 def _compose(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, ink: np.ndarray, opacity: float) -> None:
