@@ -11,8 +11,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-CONDITIONS = ("clean", "typical", "hard")
-
 INKS = {  # RGB
     "black": (25, 25, 30),
     "blue": (30, 45, 150),
