@@ -206,12 +206,14 @@ def recognize(
     classifier = classifier or load_classifier(model)
     trail, reason = run_stages(rgb, stages, skip)
     outputs = [img for _, img, _ in trail if img is not None]
-    # One model call for the whole ladder; a stage that passed its input through unchanged
-    # (same object) reuses the previous view.
+    # One model call for the whole ladder. A stage whose 28x28 view equals the previous one
+    # (it passed its input through, or changed nothing visible at 28x28) reuses its prediction.
     unique, index_of = [], []
     for img in outputs:
         if not unique or img is not outputs[len(index_of) - 1]:
-            unique.append(as_model_input(img))
+            view = as_model_input(img)
+            if not unique or not np.array_equal(view, unique[-1]):
+                unique.append(view)
         index_of.append(len(unique) - 1)
     probs = classifier.predict(np.stack(unique)) if unique else np.zeros((0, 10))
     final = None

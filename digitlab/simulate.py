@@ -26,14 +26,49 @@ def skeleton(mask: np.ndarray) -> np.ndarray:
     return skeletonize(mask > 0).astype(np.uint8)
 
 
+def prune_spurs(skel: np.ndarray, length: int) -> np.ndarray:
+    """Remove side branches shorter than ``length`` px (the classic thin-then-regrow pruning).
+
+    Thinning a thick stroke leaves short spurs at its bumps; a pen tracing the digit would
+    not draw them. Ends are peeled off ``length`` times, then the surviving branches regrow
+    along the original skeleton, so only the spurs stay gone.
+    """
+    neighbours = np.ones((3, 3), np.float32)
+    neighbours[1, 1] = 0
+
+    def ends(s):
+        return (s > 0) & (cv2.filter2D(s, -1, neighbours, borderType=cv2.BORDER_CONSTANT) <= 1)
+
+    pruned = skel.copy()
+    for _ in range(length):
+        pruned[ends(pruned)] = 0
+    if not pruned.any():  # the whole digit is one short stroke: keep it
+        return skel
+    grown = ends(pruned).astype(np.uint8)
+    for _ in range(length):
+        grown = cv2.dilate(grown, np.ones((3, 3), np.uint8)) & skel
+    return pruned | grown
+
+
 def pen_mask(digit28: np.ndarray, height: int, pen: float, rng: np.random.Generator) -> np.ndarray:
-    """The digit redrawn at ``height`` px with a round pen ``pen`` px wide; float mask 0..1."""
+    """The digit redrawn at ``height`` px with a round pen ``pen`` px wide; float mask 0..1.
+
+    The pen follows the digit's centre line; where the writer filled a loop (MNIST has many
+    filled 6s, 8s and 9s), the fill is kept, or the loop would vanish from the drawing.
+    """
     box = digit28 > 0
     rows, cols = np.flatnonzero(box.any(1)), np.flatnonzero(box.any(0))
     crop = digit28[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255
     big = 8
     up = cv2.resize(crop, (crop.shape[1] * big, crop.shape[0] * big), interpolation=cv2.INTER_CUBIC)
-    skel = skeleton(up > 0.45)
+    shape = (up > 0.45 * up.max()).astype(np.uint8)  # a faint digit is a light pen, not a broken one
+    skel = skeleton(shape)
+    depth = cv2.distanceTransform(shape, cv2.DIST_L2, 3)
+    half_width = float(np.median(depth[skel > 0])) if skel.any() else 1.0
+    skel = prune_spurs(skel, int(round(1.5 * half_width)))
+    # Filled areas: what survives an opening much wider than the digit's strokes.
+    r = int(round(2.0 * half_width))
+    filled = cv2.morphologyEx(shape, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
     scale = height / up.shape[0]
     w = max(1, int(round(up.shape[1] * scale)))
     # Draw the stroke at 4x the target size, then area-downscale: smooth, anti-aliased edges.
@@ -41,6 +76,7 @@ def pen_mask(digit28: np.ndarray, height: int, pen: float, rng: np.random.Genera
     skel_big = cv2.resize(skel * 255, (w * fine, height * fine), interpolation=cv2.INTER_AREA) > 0
     radius = max(1, int(round(pen * fine / 2)))
     stroke = cv2.dilate(skel_big.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    stroke |= cv2.resize(filled, (w * fine, height * fine), interpolation=cv2.INTER_NEAREST)
     return cv2.resize(stroke.astype(np.float32), (w, height), interpolation=cv2.INTER_AREA)
 
 
@@ -114,22 +150,23 @@ def _scene(rng, condition, size):
     return canvas, ink, ink_name, str(paper_kind)
 
 
-def _finish_photo(canvas, condition, rng):
+def _finish_photo(canvas, condition, rng, ink_box=None):
+    """Light, frame and photograph the page; ``ink_box`` (x0, y0, x1, y1) is what the table must not hide."""
     h, w = canvas.shape[:2]
     canvas *= _lighting(h, w, condition, rng)
     if condition == "hard" and rng.random() < 0.5:
-        # The page does not fill the frame: a dark table shows along one side.
+        # The page does not fill the frame: a dark table shows along one side (never over the writing).
         side = int(rng.integers(4))
         depth = int(rng.uniform(0.05, 0.15) * (w if side % 2 else h))
+        if ink_box is not None:
+            x0, y0, x1, y1 = ink_box
+            room = (y0, w - x1, h - y1, x0)[side]
+            depth = max(0, min(depth, room - 5))
         table = np.array(rng.uniform(30, 90, 3), np.float32)
-        if side == 0:
-            canvas[:depth] = table
-        elif side == 1:
-            canvas[:, -depth:] = table
-        elif side == 2:
-            canvas[-depth:] = table
-        else:
-            canvas[:, :depth] = table
+        rows, cols = (slice(0, depth), slice(None)) if side == 0 else \
+            (slice(None), slice(w - depth, w)) if side == 1 else \
+            (slice(h - depth, h), slice(None)) if side == 2 else (slice(None), slice(0, depth))
+        canvas[rows, cols] = table
     return _camera(canvas, condition, rng)
 
 
@@ -149,8 +186,9 @@ def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = 
     margin = 0.15 if condition == "clean" else 0.05
     x = _position(rng, margin * w, (1 - margin) * w - mask.shape[1])
     y = _position(rng, margin * h, (1 - margin) * h - mask.shape[0])
-    _compose(canvas, mask, max(0, x), max(0, y), ink, rng.uniform(0.75, 1.0))
-    return _finish_photo(canvas, condition, rng)
+    x, y = max(0, x), max(0, y)
+    _compose(canvas, mask, x, y, ink, rng.uniform(0.75, 1.0))
+    return _finish_photo(canvas, condition, rng, (x, y, x + mask.shape[1], y + mask.shape[0]))
 
 
 def sketch_digit(digit28: np.ndarray, rng: np.random.Generator, side: int = 600, transparent: bool = False,

@@ -142,3 +142,52 @@ def test_stroke_width_of_a_mask_that_fills_its_frame_is_finite():
     # Found by the hypothesis fuzz test: a solid 2x2 blob made the distance transform infinite.
     assert 1.5 < st.stroke_width(np.ones((2, 2), np.uint8)) < 2.5
     assert st.normalize_stroke(np.full((2, 2), 255, np.uint8)).max() == 255
+
+
+def test_components_on_the_ink_box_match_opencv_on_the_whole_image():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        mask = np.zeros((120, 160), np.uint8)
+        y, x = rng.integers(0, 100), rng.integers(0, 140)
+        mask[y:y + 20, x:x + 20] = rng.random((20, 20)) < 0.4  # a cluster of specks anywhere, edges included
+        n, labels, stats = st.components(mask)
+        n_ref, labels_ref, stats_ref, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        # The same components (OpenCV may number them in another order) with the same stats.
+        assert n == n_ref and np.array_equal(labels > 0, labels_ref > 0)
+        for i in range(1, n):
+            matching = np.unique(labels_ref[labels == i])
+            assert matching.size == 1 and np.array_equal(stats[i], stats_ref[matching[0]])
+    assert st.components(np.zeros((5, 5), np.uint8))[0] == 1
+
+
+def test_speckled_pencil_stroke_is_not_thickened_into_a_blob(mnist, cnn):
+    # Pencil on rough paper: the stroke is full of pinholes. Measured naively, its width is the
+    # pinholes' spacing, and "thickening" it fills the digit's loops.
+    digit = mnist_digit(mnist, 4)
+    mask = (pen_mask(digit, 300, 26, np.random.default_rng(0)) > 0.5).astype(np.uint8)
+    speckled = mask * (np.random.default_rng(1).random(mask.shape) > 0.3)
+    out = st.normalize_stroke(st.crop_to_ink(speckled.astype(np.uint8) * 255))
+    solid = st.normalize_stroke(st.crop_to_ink(mask * 255))
+    assert st.stroke_width(out > 0) < 1.3 * st.stroke_width(solid > 0)
+    image = np.repeat((255 - 235 * speckled).astype(np.uint8)[..., None], 3, axis=2)
+    assert recognize(cv2.copyMakeBorder(image, 50, 50, 50, 50, cv2.BORDER_CONSTANT, value=(255, 255, 255)),
+                     classifier=cnn).digit == 4
+
+
+def test_fill_small_holes_keeps_a_digits_loop():
+    ring = np.zeros((100, 100), np.uint8)
+    cv2.circle(ring, (50, 50), 35, 1, 12)  # a 0: its loop is a big hole
+    pinholed = ring.copy()
+    pinholed[50, 15:18] = 0  # a pinhole inside the stroke
+    filled = st.fill_small_holes(pinholed, max_area=20)
+    assert filled[50, 16] == 1 and filled[50, 50] == 0
+
+
+def test_table_edge_beside_the_page_is_not_taken_for_the_digit(mnist, cnn):
+    image = on_paper(mnist_digit(mnist, 5), size=(900, 1200), scale=3, at=(0.4, 0.55)).astype(np.float32)
+    # A dark table along the top, its edge tilted (the phone was not held straight).
+    table = np.array([[0, 0], [1200, 0], [1200, 40], [0, 95]], np.int32)
+    cv2.fillConvexPoly(image, table, (60, 55, 50))
+    image = cv2.GaussianBlur(image, (0, 0), 1.5).astype(np.uint8)
+    result = recognize(image, classifier=cnn)
+    assert result.digit == 5, result.summary()
