@@ -229,7 +229,7 @@ def threshold_ink(flat: np.ndarray) -> np.ndarray:
     candidates = (flat > low).astype(np.uint8)
     n, labels = cv2.connectedComponents(candidates, connectivity=8)
     seeded = np.zeros(n, bool)
-    seeded[np.unique(labels[flat > high])] = True
+    seeded[labels[flat > high]] = True
     seeded[0] = False
     out = np.where(seeded[labels], flat, 0).astype(np.uint8)
     _require_ink(out, "blank image: nothing stands out from the background")
@@ -254,13 +254,14 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     for length, extent_axis in ((w // 4, 1), (h // 4, 0)):
         if length < 12:
             continue
-        # The opening works row by row (column by column), so only rows that can hold a run of
-        # `length` need it: those with that much ink, or with ink near an end (OpenCV's erosion
-        # counts the outside as ink). Exact, and most rows of most images qualify for neither.
+        # The opening works row by row (column by column), so only rows where a pixel can survive
+        # the erosion need it: those with `length` ink pixels, or whose first or last (length+1)//2
+        # pixels are all ink (OpenCV's erosion counts the outside as ink). Exact, and most rows
+        # of most images qualify for neither.
         along = mask if extent_axis == 1 else mask.T
-        half = length // 2 + 1
+        half = (length + 1) // 2
         busy = np.flatnonzero((np.count_nonzero(along, axis=1) >= length)
-                              | along[:, :half].any(axis=1) | along[:, -half:].any(axis=1))
+                              | along[:, :half].all(axis=1) | along[:, -half:].all(axis=1))
         if busy.size == 0:
             continue
         opened = np.zeros_like(along)
@@ -390,8 +391,10 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
     x0, y0 = stats[keep, 0].min(), stats[keep, 1].min()
     x1, y1 = (stats[keep, 0] + stats[keep, 2]).max(), (stats[keep, 1] + stats[keep, 3]).max()
     region = (slice(y0, y1), slice(x0, x1))
-    mass = ndimage.sum(ink[region], labels[region], keep)
-    main = keep[int(np.argmax(mass))]
+    main = keep[0]
+    if len(keep) > 1:
+        mass = np.bincount(labels[region].ravel(), weights=ink[region].ravel(), minlength=len(stats))
+        main = keep[int(np.argmax(mass[keep]))]
     box = list(stats[main, :4])
     chosen = [main]
     grown = True
@@ -430,17 +433,20 @@ def stroke_width(mask: np.ndarray) -> float:
     # Pad with background: a mask that fills its frame would otherwise have no distance to measure.
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    ridge = dist >= ndimage.maximum_filter(dist, size=3)
+    ridge = dist >= cv2.dilate(dist, _SQUARE)  # a 3x3 maximum filter, ~10x faster than scipy's on floats
     values = dist[ridge & (mask > 0)]
     return 2.0 * float(values.mean()) if values.size else 0.0
 
 
 def fill_small_holes(mask: np.ndarray, max_area: float) -> np.ndarray:
     """Fill the enclosed background regions of a 0/1 mask smaller than ``max_area`` pixels."""
-    holes = (ndimage.binary_fill_holes(mask) & (mask == 0)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
-    small = stats[:, cv2.CC_STAT_AREA] < max_area
-    small[0] = False
+    # Background regions (4-connected, as scipy's binary_fill_holes) that do not touch the frame
+    # are holes. One labelling pass: ~10x faster than binary_fill_holes' iterative dilation.
+    h, w = mask.shape
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((mask == 0).astype(np.uint8), connectivity=4)
+    x, y, bw, bh, area = stats.T
+    small = (area < max_area) & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    small[0] = False  # label 0 is the ink itself
     return (mask | small[labels]).astype(np.uint8)
 
 

@@ -183,6 +183,18 @@ def test_fill_small_holes_keeps_a_digits_loop():
     assert filled[50, 16] == 1 and filled[50, 50] == 0
 
 
+def test_fill_small_holes_agrees_with_scipy_on_mnist_digits(mnist):
+    # Its holes must be scipy's binary_fill_holes holes: background not 4-connected to the frame.
+    for digit in mnist.x_test[:300]:
+        mask = (digit > 60).astype(np.uint8)
+        holes = ndimage.binary_fill_holes(mask) & (mask == 0)
+        assert np.array_equal(st.fill_small_holes(mask, max_area=10**6), mask | holes)
+        labels, _ = ndimage.label(holes)
+        sizes = np.bincount(labels.ravel())[1:]
+        kept_small = st.fill_small_holes(mask, max_area=4)
+        assert kept_small.sum() == mask.sum() + sum(s for s in sizes if s < 4)
+
+
 def test_table_edge_beside_the_page_is_not_taken_for_the_digit(mnist, cnn):
     image = on_paper(mnist_digit(mnist, 5), size=(900, 1200), scale=3, at=(0.4, 0.55)).astype(np.float32)
     # A dark table along the top, its edge tilted (the phone was not held straight).
