@@ -386,6 +386,8 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
     labels, stats, keep = ink_components(ink)
     if not keep:
         raise NoDigit("no digit-shaped mark found (only specks, lines or edges)")
+    if len(keep) > 40:
+        raise NoDigit("too many separate marks: this looks like noise or text, not one digit")
     # The digit is the blob with the most ink (area x brightness): faint shadow edges lose to it.
     # Only the box around the kept marks matters (a sketch's ink fills a small part of its canvas).
     x0, y0 = stats[keep, 0].min(), stats[keep, 1].min()
@@ -407,8 +409,6 @@ def isolate_digit(ink: np.ndarray) -> np.ndarray:
                 box = [x0, y0, max(box[0] + box[2], stats[i, 0] + stats[i, 2]) - x0,
                        max(box[1] + box[3], stats[i, 1] + stats[i, 3]) - y0]
                 grown = True
-    if len(keep) > 40:
-        raise NoDigit("too many separate marks: this looks like noise or text, not one digit")
     wanted = np.zeros(len(stats), bool)
     wanted[chosen] = True
     out = np.zeros_like(ink)
@@ -441,7 +441,7 @@ def stroke_width(mask: np.ndarray) -> float:
 def fill_small_holes(mask: np.ndarray, max_area: float) -> np.ndarray:
     """Fill the enclosed background regions of a 0/1 mask smaller than ``max_area`` pixels."""
     # Background regions (4-connected, as scipy's binary_fill_holes) that do not touch the frame
-    # are holes. One labelling pass: ~10x faster than binary_fill_holes' iterative dilation.
+    # are holes. One labelling pass: 2-4x faster than binary_fill_holes' iterative dilation.
     h, w = mask.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats((mask == 0).astype(np.uint8), connectivity=4)
     x, y, bw, bh, area = stats.T
