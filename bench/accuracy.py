@@ -11,7 +11,7 @@ import csv
 import numpy as np
 from common import SHARED, table
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.data import load_mnist
 from digitlab.imageio import load_image
 from digitlab.model import load_classifier

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from common import ROOT, free_port, table
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.data import load_mnist
 
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from common import SHARED, table, timed
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.data import load_mnist
 from digitlab.imageio import load_image
 from digitlab.model import load_classifier

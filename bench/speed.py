@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from common import ROOT, peak_rss_mb, table, timed
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.data import load_mnist
 from digitlab.imageio import load_image
 from digitlab.model import load_classifier

@@ -12,7 +12,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digitlab import simulate as sim  # noqa: E402
+import photosim as sim  # noqa: E402
 from digitlab.data import load_mnist  # noqa: E402
 
 OUT = ROOT / "assets" / "examples"

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.pipeline import recognize
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-photos" / "digits.csv"

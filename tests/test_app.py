@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import free_port
-from digitlab import simulate as sim
+import photosim as sim
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digitlab import simulate as sim
+import photosim as sim
 
 ROOT = Path(__file__).resolve().parents[1]
 

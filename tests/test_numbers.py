@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from digitlab import simulate as sim
+import photosim as sim
 from digitlab.numbers import read_number
 
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from conftest import mnist_digit
-from digitlab import simulate as sim
+import photosim as sim
 
 
 def test_prune_spurs_removes_a_short_branch_and_keeps_the_stroke():

@@ -8,7 +8,7 @@ from scipy import ndimage
 from conftest import mnist_digit
 from digitlab import stages as st
 from digitlab.pipeline import PIPELINES, preprocess, recognize
-from digitlab.simulate import pen_mask, sketch_digit
+from photosim import pen_mask, sketch_digit
 
 
 def on_paper(digit28, size=(800, 800), scale=6, at=(0.5, 0.5), ink=(20, 20, 20), paper=(245, 245, 240)):
