@@ -1,4 +1,4 @@
-"""The command line: ``python -m digitlab {data,train,predict,eval,read,explain}``."""
+"""The command line: ``python -m digitlab {data,train,index,predict,eval,read,explain}``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ def _cmd_train(args) -> int:
     card = train(args.model, data, epochs=args.epochs, out_dir=args.out or MODELS_DIR, seed=args.seed, limit=args.limit)
     print(f"{card['name']}: MNIST test accuracy {card['mnist_test_accuracy']:.4f}, {card['parameters']} parameters, "
           f"{card['file_bytes'] / 1e6:.2f} MB, {card['training_seconds']:.0f} s -> {Path(args.out or MODELS_DIR) / card['file']}")
+    if args.model == "cnn":  # the neighbour index holds this model's features: rebuild it with the model
+        _build_index(data, args.out)
+    return 0
+
+
+def _build_index(data, models_dir) -> None:
+    from .mnist_index import build_index, index_paths
+
+    card = build_index(data, models_dir)
+    print(f"MNIST neighbour index: {card['digits']} digits, {card['file_bytes'] / 1e6:.2f} MB -> "
+          f"{index_paths(models_dir)[0]}")
+
+
+def _cmd_index(args) -> int:
+    from .data import load_mnist
+
+    _build_index(load_mnist(args.mnist), args.models)
     return 0
 
 
@@ -112,10 +129,28 @@ def _cmd_explain(args) -> int:
         state = "skipped" if s.skipped else ("-" if s.probabilities is None else f"{s.digit} ({s.confidence:.0%})")
         print(f"{s.stage.title:<28} {state:<12} {s.stage.explanation}")
     print(f"answer: {result.summary()}")
+    views = None
+    if result.model_input is not None:
+        from .model import load_classifier
+        from .model_views import explain
+
+        views = explain(result.model_input, load_classifier(args.model), why_not=args.why_not)
+        for e in (views.evidence, views.why_not):
+            if e is not None:
+                support, against = e.values.clip(0).sum(), -e.values.clip(None, 0).sum()
+                print(f"evidence for {e.digit} ({e.method}): {support / max(support + against, 1e-9):.0%} of the "
+                      f"ink's effect supports it, the rest argues against ({e.probability:.1%})")
+        if views.neighbours is not None:
+            print(f"nearest MNIST training digits: {' '.join(str(d) for d in views.neighbours.labels)}")
+        else:
+            print(f"nearest MNIST training digits: unavailable ({views.neighbours_note})")
+        print(f"softmax model: {views.softmax.digit} (scores {' '.join(f'{v:+.1f}' for v in views.softmax.scores)})")
     if args.out:
         import cv2
 
-        cv2.imwrite(args.out, stage_sheet(result))
+        from .visual import model_views_sheet
+
+        cv2.imwrite(args.out, stage_sheet(result) if views is None else model_views_sheet(result, views))
         print(f"stage sheet written to {args.out}")
     return 0
 
@@ -145,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mnist", help="MNIST folder (see `data`)")
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("index", help="build the MNIST neighbour index for the CNN (assets/models/cnn_index.npz)")
+    p.add_argument("--models", help="folder with cnn.keras, where the index is written (default: assets/models)")
+    p.add_argument("--mnist", help="MNIST folder (see `data`)")
+    p.set_defaults(func=_cmd_index)
+
     p = sub.add_parser("predict", help="print the digit and confidence for each image")
     p.add_argument("images", nargs="+")
     p.add_argument("--skip", nargs="*", default=[], help="stage names to switch off")
@@ -168,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("--out", help="PNG file for the stage sheet")
     p.add_argument("--skip", nargs="*", default=[], help="stage names to switch off")
+    p.add_argument("--why-not", type=int, choices=range(10), metavar="DIGIT",
+                   help="also map the evidence for this class (\"why not 1?\")")
     add_common(p)
     p.set_defaults(func=_cmd_explain)
     return parser

@@ -40,6 +40,7 @@ class Outcome:
     label: str
     predicted: str | None  # None: no digit / unreadable
     note: str = ""
+    stage_digits: tuple = ()  # (stage name, digit or None) for every stage's output, in pipeline order
 
     @property
     def correct(self) -> bool:
@@ -70,7 +71,8 @@ def score_digits(images, labels, pipeline: str, model: str, skip=()) -> Report:
             continue
         result = recognize(image, pipeline=pipeline, skip=skip, classifier=classifier)
         predicted = None if result.digit is None else str(result.digit)
-        report.outcomes.append(Outcome(label, predicted, result.reason or f"{result.confidence:.2f}"))
+        stage_digits = tuple((s.stage.name, s.digit) for s in result.stages)
+        report.outcomes.append(Outcome(label, predicted, result.reason or f"{result.confidence:.2f}", stage_digits))
     return report
 
 

@@ -71,3 +71,45 @@ def draw_readings(image: np.ndarray, digits) -> np.ndarray:
         cv2.putText(canvas, str(d.digit), (x, max(0, y - 4 * thickness)), cv2.FONT_HERSHEY_SIMPLEX, font,
                     color, thickness, cv2.LINE_AA)
     return canvas
+
+
+def _captioned(picture: np.ndarray, caption: str, side: int) -> np.ndarray:
+    """An RGB picture scaled to ``side`` pixels high, under a one-line caption, framed like a stage tile."""
+    h, w = picture.shape[:2]
+    width = max(1, round(w * side / h))
+    pic = cv2.resize(picture, (width, side), interpolation=cv2.INTER_NEAREST)
+    canvas = np.full((side + 24, max(width, 8 * len(caption)), 3), 255, np.uint8)
+    canvas[24:, :width] = pic
+    cv2.putText(canvas, caption, (2, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.pad(canvas, ((2, 2), (2, 2), (0, 0)), constant_values=200)
+
+
+def _row(tiles: list[np.ndarray]) -> np.ndarray:
+    height = max(t.shape[0] for t in tiles)
+    return np.concatenate([np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0)), constant_values=255) for t in tiles], 1)
+
+
+def model_views_sheet(result, views, tile: int = 200) -> np.ndarray:
+    """The stage sheet with the model views below it (BGR, for cv2.imwrite): the evidence maps,
+    the nearest MNIST digits, and the softmax model's weight x pixel per class with its scores."""
+    rows = [cv2.cvtColor(stage_sheet(result, tile), cv2.COLOR_BGR2RGB)]
+    maps = [views.evidence] + ([views.why_not] if views.why_not is not None else [])
+    tiles = [
+        _captioned(e.picture, f"{'Why' if e is views.evidence else 'Why not'} {e.digit}? {e.method} "
+                              f"({e.probability:.0%})", tile)
+        for e in maps
+    ]
+    if views.neighbours is not None:
+        tiles.append(_captioned(views.neighbours.picture, "Yours, the mean MNIST "
+                                f"{views.neighbours.predicted}, and the nearest MNIST training digits (CNN)", tile))
+    else:
+        tiles.append(_captioned(np.full((28, 28, 3), 96, np.uint8), views.neighbours_note[:60], tile))
+    rows.append(_row(tiles))
+    soft = views.softmax
+    rows.append(_row([
+        _captioned(picture, f"{d}: {score:+.1f}{' <' if d == soft.digit else ''}", tile // 2)
+        for d, (picture, score) in enumerate(zip(soft.contribution_pictures, soft.scores))
+    ] + [_captioned(np.full((28, 4, 3), 255, np.uint8), "softmax model: weight x pixel, summed + bias", tile // 2)]))
+    width = max(r.shape[1] for r in rows)
+    sheet = np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
+    return cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)
