@@ -23,6 +23,13 @@ def _cmd_train(args) -> int:
     from .model import MODELS_DIR, train
 
     data = load_mnist(args.mnist)
+    if args.model == "verifier":
+        from .verifier import train_verifier
+
+        card = train_verifier(data, epochs=args.epochs or 5, out_dir=args.out or MODELS_DIR, seed=args.seed)
+        print(f"verifier: held out {card['held_out']}, {card['parameters']} parameters, "
+              f"{card['file_bytes'] / 1e6:.2f} MB, {card['training_seconds']:.0f} s")
+        return 0
     card = train(args.model, data, epochs=args.epochs, out_dir=args.out or MODELS_DIR, seed=args.seed, limit=args.limit)
     print(f"{card['name']}: MNIST test accuracy {card['mnist_test_accuracy']:.4f}, {card['parameters']} parameters, "
           f"{card['file_bytes'] / 1e6:.2f} MB, {card['training_seconds']:.0f} s -> {Path(args.out or MODELS_DIR) / card['file']}")
@@ -172,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("train", help="train a model and save it with its model card")
-    p.add_argument("model", choices=MODEL_NAMES)
+    p.add_argument("model", choices=(*MODEL_NAMES, "verifier"),
+                   help="a digit classifier, or the verifier that judges whether an image is a digit at all")
     p.add_argument("--epochs", type=int, help="override the recipe's epochs")
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.add_argument("--seed", type=int, default=1)

@@ -15,3 +15,7 @@ class DataError(DigitlabError):
 
 class ImageError(DigitlabError):
     """An image could not be read, or is refused (format, size, content)."""
+
+
+class NoDigit(DigitlabError):
+    """The image holds no digit; the message says why (blank, noise, nothing digit-like)."""

@@ -12,6 +12,7 @@ import os
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -139,3 +140,10 @@ def as_image_array(image) -> np.ndarray:
     if arr.shape[2] == 2:  # grey + alpha
         return np.dstack([arr[..., 0]] * 3 + [arr[..., 1]])
     return np.ascontiguousarray(arr)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Plain luminance grey, for images that are still colour."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)

@@ -220,7 +220,7 @@ def train(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.keras"
-    save_without_optimizer(model, name, path)
+    save_model_file(BUILDERS[name](), model, path)
     card = {
         "name": name,
         "file": path.name,
@@ -251,12 +251,12 @@ def train(
     return card
 
 
-def save_without_optimizer(model, name: str, path: Path) -> None:
-    """Save only architecture and weights: a fresh, uncompiled copy carries no optimizer state
-    (Keras 3's ``save`` has no include_optimizer switch; Adam's state would triple the file)."""
-    clean = BUILDERS[name]()
-    clean.set_weights(model.get_weights())
-    clean.save(path)
+def save_model_file(fresh, trained, path: Path) -> None:
+    """Save only architecture and weights: ``fresh`` (an uncompiled model of the same architecture)
+    gets ``trained``'s weights, so no optimizer state is written (Keras 3's ``save`` has no
+    include_optimizer switch; Adam's state would triple the file)."""
+    fresh.set_weights(trained.get_weights())
+    fresh.save(path)
 
 
 # --- inference ---------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import stages as st
+from . import segmentation as seg
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
-from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_model_input, run_stages
+from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, classify_ladders, run_stages
 
 # Below this model probability a candidate is treated as "not a digit" (a smudge, a letter).
 MIN_DIGIT_CONFIDENCE = 0.5
@@ -62,29 +62,12 @@ class _Candidate:
 
 def find_candidates(ink: np.ndarray) -> list[_Candidate]:
     """Digit-sized groups of ink: broken strokes merged, punctuation dropped, touching digits split."""
-    labels, stats, keep = st.ink_components(ink)
+    labels, stats, keep = seg.ink_components(ink)
     if not keep:
         return []
-    groups = [[i] for i in keep]
-    boxes = [list(stats[i, :4]) for i in keep]
-
-    # Merge strokes of one digit: they share columns and nearly touch vertically.
-    merged = True
-    while merged:
-        merged = False
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                ax, ay, aw, ah = boxes[a]
-                bx, by, bw, bh = boxes[b]
-                if st.same_digit(boxes[a], boxes[b]):
-                    x0, y0 = min(ax, bx), min(ay, by)
-                    boxes[a] = [x0, y0, max(ax + aw, bx + bw) - x0, max(ay + ah, by + bh) - y0]
-                    groups[a] += groups.pop(b)
-                    boxes.pop(b)
-                    merged = True
-                    break
-            if merged:
-                break
+    grouped = seg.group_strokes(stats, keep)
+    groups = [members for members, _ in grouped]
+    boxes = [box for _, box in grouped]
 
     heights = np.array([b[3] for b in boxes], float)
     typical = float(np.median(heights[heights >= 0.5 * heights.max()]))
@@ -116,7 +99,7 @@ def _split_touching(x: int, y: int, mask: np.ndarray, typical: float) -> list[_C
     parts = []
     for a, b in zip(cuts, cuts[1:]):
         piece = mask[:, a:b]
-        box = st.bounding_box(piece)
+        box = seg.bounding_box(piece)
         if box is None:
             continue
         top, bottom, left, right = box
@@ -176,12 +159,7 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL) -> NumberRea
     if not options:
         return NumberReading("", [], page, "no digit-shaped marks found")
     trails = [t for _, alts in options for alt in alts for _, t in alt]
-    views = [[as_model_input(img) for _, img, _ in t] for t in trails]
-    probs = classifier.predict(np.stack([v for vs in views for v in vs]))
-    per_trail, k = [], 0
-    for vs in views:
-        per_trail.append(probs[k:k + len(vs)])
-        k += len(vs)
+    per_trail = classify_ladders([[img for _, img, _ in t] for t in trails], classifier)
     readings, k = [], 0
     for index, alternatives in options:
         scored = []

@@ -1,7 +1,9 @@
-"""The pipelines as data: ordered lists of named stages, and the runner that records each one.
+"""The pipelines as data: ordered lists of named stages, the runner that records each one, and the verifier's choice.
 
 The app, the CLI, the evaluation and the tests read ``PIPELINES``; no stage name or order
-is written anywhere else.
+is written anywhere else. A stage that makes a decision a photo can get wrong offers
+alternatives; ``recognize`` carries every combination through the remaining stages and lets
+the verifier choose (``Recognition.alternatives`` lists them with their scores).
 """
 
 from __future__ import annotations
@@ -12,10 +14,22 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from . import stages as st
-from .errors import DigitlabError
-from .imageio import as_image_array
+from . import article_stages as ast
+from . import mnist_stages as ms
+from . import photo_stages as ps
+from . import segmentation as seg
+from .errors import DigitlabError, NoDigit
+from .imageio import as_image_array, to_gray
 from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
+
+# At most this many hypotheses are carried to the end: 2 polarities x 2 lightings x 2 line
+# treatments x 4 mark choices; each costs one more 28x28 image in the models' batch.
+MAX_HYPOTHESES = 32
+# Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit".
+NOT_A_DIGIT_BELOW = 0.5
+# How likely a decision rule is wrong, a priori: each choice other than the rule's costs this factor.
+# The rules are right on most photos; an alternative must look much more like a digit to win.
+DETOUR_PRIOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -27,67 +41,70 @@ class Stage:
     explanation: str
     func: Callable[[np.ndarray], np.ndarray]
     can_skip: bool = True
+    # A decision stage: (image, source) -> [(what was decided, output)], the rule's choice first; source is
+    # SOURCE_DRAWING, SOURCE_CANVAS or SOURCE_PHOTO.
+    options: Callable[[np.ndarray, bool], list[tuple[str, np.ndarray]]] | None = None
 
 
 # Photo stages: the whole image in, clean bright ink on black out. Shared with the number reader.
 ROBUST_PAGE_STAGES = (
     Stage("transparency", "Flatten transparency",
           "Drawings often come as ink on a transparent canvas; put them on a contrasting background.",
-          st.flatten_transparency),
+          ps.flatten_transparency),
     Stage("working_size", "Working size",
           "Shrink big photos to 1280 px so every later step is fast; small digits stay large enough.",
-          st.working_size),
+          ps.working_size),
     Stage("grayscale", "Ink-preserving grayscale",
           "Take the darkest colour channel, so blue or red ink stays as dark as black ink.",
-          st.ink_grayscale, can_skip=False),
+          ps.ink_grayscale, can_skip=False),
     Stage("polarity", "Make ink white",
           "MNIST digits are white on black: invert unless the background is already dark.",
-          st.auto_polarity),
+          ps.auto_polarity, options=ps.polarity_options),
     Stage("lighting", "Even out lighting",
           "Subtract a smooth estimate of the paper, so shadows and uneven light disappear.",
-          st.even_lighting),
+          ps.even_lighting, options=ps.lighting_options),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines.",
-          st.threshold_ink),
+          ps.threshold_ink),
     Stage("lines", "Remove ruled lines",
           "Erase long thin straight lines: ruled or squared paper and page edges.",
-          st.remove_ruled_lines),
+          ps.remove_ruled_lines, options=ps.lines_options),
 )
 
 ISOLATE_STAGE = Stage(
     "isolate", "Find the digit",
     "Keep the biggest digit-like blob and the strokes that belong to it; drop specks, edges and other marks.",
-    st.isolate_digit,
+    seg.isolate_digit, options=seg.digit_options,
 )
 
 # Digit stages: one digit's ink in, a 28x28 MNIST-like image out. Shared with the number reader.
 ROBUST_DIGIT_STAGES = (
     Stage("crop", "Crop",
           "Cut away the empty margin around the digit.",
-          st.crop_to_ink),
+          ms.crop_to_ink),
     Stage("stroke", "Normalise stroke width",
           "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width.",
-          st.normalize_stroke),
+          ms.normalize_stroke),
     Stage("fit", "Fit into 20x20",
           "Shrink the digit so its longer side is 20 pixels, keeping its shape, with smooth edges.",
-          st.fit_box),
+          ms.fit_box),
     Stage("pad", "Pad to 28x28",
           "Add a black border to reach MNIST's 28x28 frame.",
-          st.pad_frame),
+          ms.pad_frame),
     Stage("center", "Centre by mass",
           "Shift the digit so its centre of mass is in the middle, exactly as MNIST was made.",
-          st.center_by_mass),
+          ms.center_by_mass),
 )
 
 ARTICLE_STAGES = (
-    Stage("grayscale", "Grayscale", "Turn the colour photo into shades of grey.", st.article_grayscale, can_skip=False),
-    Stage("invert", "Invert", "MNIST digits are white on black: swap dark and light.", st.invert),
-    Stage("resize", "Resize to 28x28", "Squash the whole image to MNIST's 28x28 pixels.", st.resize_frame),
-    Stage("threshold", "Threshold", "Turn every pixel pure black or white (Otsu's method).", st.article_threshold),
-    Stage("crop", "Crop", "Cut away empty rows and columns around the digit.", st.crop_to_ink),
-    Stage("fit", "Fit into 20x20", "Resize so the longer side is 20 pixels, keeping the shape.", st.article_fit_box),
-    Stage("pad", "Pad to 28x28", "Add a black border to reach 28x28.", st.pad_frame),
-    Stage("center", "Centre by mass", "Shift the digit so its centre of mass is in the middle.", st.center_by_mass),
+    Stage("grayscale", "Grayscale", "Turn the colour photo into shades of grey.", ast.article_grayscale, can_skip=False),
+    Stage("invert", "Invert", "MNIST digits are white on black: swap dark and light.", ast.invert),
+    Stage("resize", "Resize to 28x28", "Squash the whole image to MNIST's 28x28 pixels.", ast.resize_frame),
+    Stage("threshold", "Threshold", "Turn every pixel pure black or white (Otsu's method).", ast.article_threshold),
+    Stage("crop", "Crop", "Cut away empty rows and columns around the digit.", ms.crop_to_ink),
+    Stage("fit", "Fit into 20x20", "Resize so the longer side is 20 pixels, keeping the shape.", ast.article_fit_box),
+    Stage("pad", "Pad to 28x28", "Add a black border to reach 28x28.", ms.pad_frame),
+    Stage("center", "Centre by mass", "Shift the digit so its centre of mass is in the middle.", ms.center_by_mass),
 )
 
 PIPELINES: dict[str, tuple[Stage, ...]] = {
@@ -112,10 +129,11 @@ def as_model_input(image: np.ndarray) -> np.ndarray:
     if step > 1:
         # Full-resolution photos: subsample to ~224 px before area-averaging (40 ms -> 1 ms at 12 MP).
         image = image[::step, ::step]
-    gray = st.to_gray(image[..., :3] if image.ndim == 3 else image)
+    gray = to_gray(image[..., :3] if image.ndim == 3 else image)
     if gray.shape != INPUT_SHAPE:
         gray = cv2.resize(gray, INPUT_SHAPE[::-1], interpolation=cv2.INTER_AREA)
     return gray.astype(np.float32) / 255.0
+
 
 
 @dataclass
@@ -124,6 +142,7 @@ class StageResult:
     image: np.ndarray | None  # the stage's output (None if an earlier stage found no digit)
     skipped: bool = False
     probabilities: np.ndarray | None = None  # the model on this output squashed to 28x28
+    choice: str | None = None  # at a decision stage: which alternative this ladder took
 
     @property
     def digit(self) -> int | None:
@@ -135,8 +154,114 @@ class StageResult:
 
 
 @dataclass
+class Hypothesis:
+    """One way through the stages: each stage's output, and what each decision stage chose."""
+
+    trail: list[tuple[Stage, np.ndarray | None, bool]] = field(default_factory=list)  # (stage, output, skipped)
+    choices: dict[str, str] = field(default_factory=dict)  # stage name -> the alternative taken
+    reason: str | None = None  # why this path found no digit
+    detours: int = 0  # decisions where this path took other than the rule's choice
+
+    @property
+    def output(self) -> np.ndarray | None:
+        return self.trail[-1][1] if self.trail and self.reason is None else None
+
+    @property
+    def label(self) -> str:
+        return "; ".join(self.choices.values()) or "the only path"
+
+    def then(self, stage: Stage, image, skipped=False, choice=None, reason=None, detour=False) -> "Hypothesis":
+        choices = dict(self.choices)
+        if choice is not None:
+            choices[stage.name] = choice
+        return Hypothesis(self.trail + [(stage, image, skipped)], choices, reason or self.reason,
+                          self.detours + detour)
+
+
+@dataclass
+class Alternative:
+    """A hypothesis as the result lists it: what was decided, what the models said of its final image."""
+
+    label: str
+    digit: int | None
+    confidence: float
+    verifier: float  # how sure the verifier is that the final image is a digit
+    chosen: bool = False
+    reason: str | None = None  # why this path ended without an image
+    detours: int = 0  # decisions where it overturned the rule
+
+
+def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
+            limit: int = MAX_HYPOTHESES) -> list[Hypothesis]:
+    """Run the stages in order, branching at decision stages; the rule's path comes first.
+
+    A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
+    are open, later alternatives are dropped (the rule's choices always stay).
+    """
+    paths = [Hypothesis()]
+    for stage in stages:
+        grown = []
+        for path in paths:
+            if path.reason is not None:
+                grown.append(path.then(stage, None, stage.name in skip))
+                continue
+            current = path.trail[-1][1] if path.trail else image
+            if stage.name in skip and stage.can_skip:
+                grown.append(path.then(stage, current, True))
+                continue
+            try:
+                if stage.options is not None and alternatives:
+                    options = stage.options(current, source)
+                else:
+                    options = [(None, stage.func(current))]
+            except NoDigit as exc:
+                grown.append(path.then(stage, None, reason=str(exc)))
+                continue
+            grown.extend(path.then(stage, out, choice=label, detour=k > 0) for k, (label, out) in enumerate(options))
+        # Paths closer to the rules' choices first (stable), so the limit drops the farthest.
+        grown.sort(key=lambda p: p.detours)
+        paths = grown[:limit]
+    return paths
+
+
+def run_stages(image: np.ndarray, stages, skip=()) -> tuple[list[tuple[Stage, np.ndarray | None, bool]], str | None]:
+    """The rule's single path: [(stage, output or None, skipped)] and the no-digit reason (or None)."""
+    path = explore(image, stages, skip, alternatives=False)[0]
+    return path.trail, path.reason
+
+
+def classify_ladders(ladders, classifier) -> list[list[np.ndarray | None]]:
+    """The classifier's probabilities for every stage output of every ladder (None stays None), in one model call.
+
+    A stage whose 28x28 view equals the previous one's (it passed its input through, or changed
+    nothing visible at 28x28) reuses that prediction.
+    """
+    views, indices = [], []
+    for outputs in ladders:
+        index_of, previous, first = [], None, len(views)
+        for img in outputs:
+            if img is None:
+                index_of.append(None)
+                continue
+            if img is not previous:
+                view = as_model_input(img)
+                if len(views) == first or not np.array_equal(view, views[-1]):
+                    views.append(view)
+            previous = img
+            index_of.append(len(views) - 1)
+        indices.append(index_of)
+    probs = classifier.predict(np.stack(views)) if views else np.zeros((0, 10), np.float32)
+    return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
+
+
+def classify_ladder(outputs, classifier) -> list[np.ndarray | None]:
+    """``classify_ladders`` for one ladder."""
+    return classify_ladders([outputs], classifier)[0]
+
+
+@dataclass
 class Recognition:
-    """A pipeline's answer for one image, with every stage on the way."""
+    """A pipeline's answer for one image, with every stage on the way and the alternatives weighed."""
 
     pipeline: str
     model: str
@@ -145,6 +270,8 @@ class Recognition:
     probabilities: np.ndarray | None
     reason: str | None = None  # why there is no digit
     skipped: frozenset = field(default_factory=frozenset)
+    alternatives: list[Alternative] = field(default_factory=list)  # best first; one is ``chosen``
+    source: str = ps.SOURCE_PHOTO  # what the input was taken for: a drawing, a flat canvas or a photo
 
     @property
     def digit(self) -> int | None:
@@ -153,6 +280,11 @@ class Recognition:
     @property
     def confidence(self) -> float:
         return 0.0 if self.probabilities is None else float(np.max(self.probabilities))
+
+    @property
+    def verifier(self) -> float | None:
+        chosen = [a for a in self.alternatives if a.chosen]
+        return chosen[0].verifier if chosen else None
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         if self.probabilities is None:
@@ -166,28 +298,30 @@ class Recognition:
         return f"{self.digit} ({self.confidence:.1%})"
 
 
-def run_stages(image: np.ndarray, stages, skip=()) -> tuple[list[tuple[Stage, np.ndarray | None, bool]], str | None]:
-    """Run stages in order, skipping those named in ``skip``; stop at the first ``NoDigit``.
+def _verifier_for(pipeline: str, verifier):
+    """The robust pipeline weighs its alternatives with the verifier; the article's has none to weigh."""
+    if pipeline != "robust":
+        return None
+    if verifier is None:
+        from .verifier import load_verifier
 
-    Returns [(stage, output or None, skipped)] and the no-digit reason (or None).
+        verifier = load_verifier()
+    return verifier
+
+
+def choose(finals: list[np.ndarray], detours: list[int], classifier, verifier):
+    """Index of the best final image, with every image's class probabilities, verifier score and total score.
+
+    The score is log(verifier) + log(classifier confidence) + log(prior): a hypothesis must look
+    like a digit at all, like one digit in particular, and overturn the rules only for a clearly
+    better reading. Ties go to the earlier (the rules') path.
     """
-    trail = []
-    reason = None
-    for stage in stages:
-        if reason is not None:
-            trail.append((stage, None, stage.name in skip))
-            continue
-        if stage.name in skip and stage.can_skip:
-            trail.append((stage, image, True))
-            continue
-        try:
-            image = stage.func(image)
-        except st.NoDigit as exc:
-            reason = str(exc)
-            trail.append((stage, None, False))
-            continue
-        trail.append((stage, image, False))
-    return trail, reason
+    batch = np.stack(finals)
+    probs = classifier.predict(batch)
+    scores = verifier.digit_scores(batch) if verifier is not None else np.ones(len(finals), np.float32)
+    total = (np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6)
+             + np.log(DETOUR_PRIOR) * np.asarray(detours, np.float32))
+    return int(np.argmax(total)), probs, scores, total
 
 
 def recognize(
@@ -196,52 +330,67 @@ def recognize(
     model: str = DEFAULT_MODEL,
     skip=(),
     classifier=None,
+    verifier=None,
+    source: str = "auto",
 ) -> Recognition:
-    """Run a pipeline on one image and classify every stage's output in a single batch."""
+    """Run a pipeline on one image, weigh its alternatives, and classify every stage of the chosen path.
+
+    ``source`` is "drawing" (every stroke is the digit: the sketchpad), "photo", or "auto" (a
+    flat canvas or transparency is tried first with every stroke kept, then as a photo).
+    """
     stages = get_pipeline(pipeline)
     unknown = set(skip) - {s.name for s in stages}
     if unknown:
         raise DigitlabError(f"no stage named {', '.join(sorted(unknown))} in the {pipeline} pipeline")
+    if source not in ("auto", "drawing", "photo"):
+        raise DigitlabError(f"unknown source {source!r}; choose auto, drawing or photo")
     rgb = as_image_array(image)
     classifier = classifier or load_classifier(model)
-    trail, reason = run_stages(rgb, stages, skip)
-    outputs = [img for _, img, _ in trail if img is not None]
-    # One model call for the whole ladder. A stage whose 28x28 view equals the previous one
-    # (it passed its input through, or changed nothing visible at 28x28) reuses its prediction.
-    unique, index_of = [], []
-    for img in outputs:
-        if not unique or img is not outputs[len(index_of) - 1]:
-            view = as_model_input(img)
-            if not unique or not np.array_equal(view, unique[-1]):
-                unique.append(view)
-        index_of.append(len(unique) - 1)
-    probs = classifier.predict(np.stack(unique)) if unique else np.zeros((0, 10))
-    final = None
-    if reason is None:
-        final = unique[-1]  # whatever was skipped, the model gets the last output as 28x28
-        if not np.any(final > 0.05):
-            reason = "nothing left after preprocessing"
-    results, k = [], 0
-    for stage, img, skipped in trail:
-        p = None
-        if img is not None:
-            p, k = probs[index_of[k]], k + 1
-        results.append(StageResult(stage, img, skipped, p))
-    final_probs = probs[index_of[-1]] if reason is None else None
+    verifier = _verifier_for(pipeline, verifier)
+    if source == "auto":
+        source = ps.SOURCE_CANVAS if ps.looks_like_drawing(rgb) else ps.SOURCE_PHOTO
+    paths = explore(rgb, stages, skip, source, alternatives=verifier is not None)
+    finished = [p for p in paths if p.reason is None and np.any(as_model_input(p.output) > 0.05)]
+    alternatives = []
+    reason = None
+    if finished:
+        best, probs, scores, total = choose([as_model_input(p.output) for p in finished], [p.detours for p in finished],
+                                            classifier, verifier)
+        chosen = finished[best]
+        for k, p in enumerate(finished):
+            alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
+                                            chosen=k == best, detours=p.detours))
+        order = np.argsort(-total, kind="stable")
+        alternatives = [alternatives[k] for k in order]
+        if verifier is not None and scores[best] < NOT_A_DIGIT_BELOW:
+            reason = (f"nothing here looks like a digit: the best candidate ({chosen.label}) "
+                      f"is a digit by the verifier's judgement at only {scores[best]:.0%}")
+    else:
+        chosen = paths[0]
+        reason = chosen.reason or "nothing left after preprocessing"
+    for p in paths:
+        if p.reason is not None and len(alternatives) < len(paths):
+            alternatives.append(Alternative(p.label, None, 0.0, 0.0, reason=p.reason))
+    ladder = classify_ladder([img for _, img, _ in chosen.trail], classifier)
+    results = [StageResult(s, img, skipped, prob, chosen.choices.get(s.name))
+               for (s, img, skipped), prob in zip(chosen.trail, ladder)]
+    final_probs = ladder[-1] if reason is None else None
     return Recognition(
         pipeline=pipeline,
         model=classifier.name,
         stages=results,
-        model_input=final if reason is None else None,
+        model_input=as_model_input(chosen.output) if reason is None else None,
         probabilities=final_probs,
         reason=reason,
         skipped=frozenset(skip),
+        alternatives=alternatives,
+        source=source,
     )
 
 
 def preprocess(image, pipeline: str = DEFAULT_PIPELINE, skip=()) -> np.ndarray:
-    """Only the preprocessing: the 28x28 float32 0..1 model input, or ``NoDigit``."""
+    """Only the rules' preprocessing: the 28x28 float32 0..1 model input, or ``NoDigit``."""
     trail, reason = run_stages(as_image_array(image), get_pipeline(pipeline), skip)
     if reason is not None:
-        raise st.NoDigit(reason)
+        raise NoDigit(reason)
     return as_model_input(trail[-1][1])

@@ -59,7 +59,7 @@ def stage_sheet(result, tile: int = 200) -> np.ndarray:
 def draw_readings(image: np.ndarray, digits) -> np.ndarray:
     """The image with a box and the digit drawn on each candidate (RGB)."""
     from .imageio import as_image_array
-    from .stages import flatten_transparency
+    from .photo_stages import flatten_transparency
 
     canvas = flatten_transparency(as_image_array(image)).copy()
     thickness = max(2, max(canvas.shape[:2]) // 400)

@@ -80,8 +80,14 @@ def pen_mask(digit28: np.ndarray, height: int, pen: float, rng: np.random.Genera
     return cv2.resize(stroke.astype(np.float32), (w, height), interpolation=cv2.INTER_AREA)
 
 
+# Sticky notes and pastel paper: strongly coloured, where the darkest channel is far from white.
+SATURATED_PAPERS = ((250, 232, 110), (252, 205, 120), (245, 185, 205), (180, 212, 242), (190, 235, 185), (250, 245, 160))
+
+
 def _paper(h: int, w: int, kind: str, rng: np.random.Generator) -> np.ndarray:
-    tint = {"white": (245, 244, 240), "coloured": tuple(int(v) for v in rng.integers(200, 250, 3))}.get(kind, (244, 244, 238))
+    tint = {"white": (245, 244, 240), "coloured": tuple(int(v) for v in rng.integers(200, 250, 3)),
+            "saturated": SATURATED_PAPERS[int(rng.integers(len(SATURATED_PAPERS)))],
+            "register": tuple(int(v) for v in np.array((222, 208, 178)) + rng.integers(-20, 20, 3))}.get(kind, (244, 244, 238))
     paper = np.empty((h, w, 3), np.float32)
     paper[:] = tint
     paper += rng.normal(0, 3, (h, w, 1)).astype(np.float32)  # paper grain
@@ -101,15 +107,16 @@ def _lighting(h: int, w: int, condition: str, rng: np.random.Generator) -> np.nd
     """A multiplicative light field: a gradient, a vignette and (hard) a soft shadow."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
-    strength = {"clean": 0.05, "typical": 0.25, "hard": 0.45}[condition]
+    strength = {"clean": 0.05, "typical": 0.25, "hard": 0.45, "closeup": 0.3, "register": 0.1}[condition]
     grad = ((xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle))
     light = 1.0 - strength * (grad + 0.5) * rng.uniform(0.5, 1.0)
-    if condition == "hard" or (condition == "typical" and rng.random() < 0.4):
-        # A soft shadow (a hand or a phone) over part of the page.
+    if condition in ("hard", "closeup") or (condition == "typical" and rng.random() < 0.4):
+        # A shadow (a hand or a phone) over part of the page; in hard light its edge is sharp.
         pts = rng.uniform([-0.2 * w, -0.2 * h], [1.2 * w, 1.2 * h], (4, 2)).astype(np.int32)
         shadow = np.zeros((h, w), np.float32)
         cv2.fillConvexPoly(shadow, cv2.convexHull(pts), 1.0)
-        shadow = cv2.GaussianBlur(shadow, (0, 0), max(h, w) / 25)
+        hard_edge = condition == "hard" and rng.random() < 0.5
+        shadow = cv2.GaussianBlur(shadow, (0, 0), max(h, w) / (300 if hard_edge else 25))
         light *= 1.0 - rng.uniform(0.3, 0.55 if condition == "hard" else 0.4) * shadow
     return light[..., None]
 
@@ -123,26 +130,28 @@ def _compose(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, ink: np.ndarr
 
 def _camera(img: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
     h, w = img.shape[:2]
-    if condition != "clean":  # slight perspective
-        d = {"typical": 0.03, "hard": 0.06}[condition]
+    if condition not in ("clean", "register"):  # slight perspective
+        d = {"typical": 0.03, "hard": 0.06, "closeup": 0.04}[condition]
         src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         dst = (src + rng.uniform(-d, d, (4, 2)) * [w, h]).astype(np.float32)
         img = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REPLICATE)
-    sigma = {"clean": 0.4, "typical": 1.0, "hard": 1.8}[condition] * rng.uniform(0.5, 1.0) * max(h, w) / 1000
+    sigma = {"clean": 0.4, "typical": 1.0, "hard": 1.8, "closeup": 1.2, "register": 0.6}[condition] * rng.uniform(0.5, 1.0) * max(h, w) / 1000
     img = cv2.GaussianBlur(img, (0, 0), max(sigma, 0.3))
-    noise = {"clean": 1.5, "typical": 4, "hard": 8}[condition]
+    noise = {"clean": 1.5, "typical": 4, "hard": 8, "closeup": 4, "register": 5}[condition]
     img = img + rng.normal(0, noise, img.shape).astype(np.float32)
     img = np.clip(img, 0, 255).astype(np.uint8)
-    quality = int(rng.integers(*{"clean": (85, 95), "typical": (60, 90), "hard": (40, 75)}[condition]))
+    quality = int(rng.integers(*{"clean": (85, 95), "typical": (60, 90), "hard": (40, 75), "closeup": (60, 90),
+                                 "register": (50, 85)}[condition]))
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def _scene(rng, condition, size):
+def _scene(rng, condition, size, paper=None):
     h, w = size
-    paper_kind = rng.choice(
-        {"clean": ["white"], "typical": ["white", "ruled", "coloured", "white"],
-         "hard": ["squared", "ruled", "coloured", "white"]}[condition]
+    paper_kind = paper or rng.choice(
+        {"clean": ["white"], "typical": ["white", "ruled", "coloured", "white", "saturated"],
+         "hard": ["squared", "ruled", "coloured", "white", "saturated"],
+         "closeup": ["white", "coloured", "saturated", "ruled"], "register": ["register"]}[condition]
     )
     canvas = _paper(h, w, str(paper_kind), rng)
     ink_name = str(rng.choice(["black", "blue"] if condition == "clean" else list(INKS)))
@@ -175,15 +184,18 @@ def _position(rng: np.random.Generator, low: float, high: float) -> int:
 
 
 def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = "typical",
-                size: tuple[int, int] = (900, 1200)) -> np.ndarray:
-    """One MNIST digit as a phone photo of pen on paper (RGB uint8)."""
+                size: tuple[int, int] = (900, 1200), paper: str | None = None) -> np.ndarray:
+    """One MNIST digit as a phone photo of pen on paper (RGB uint8); ``paper`` forces a paper kind
+    (white, ruled, squared, coloured, saturated)."""
     h, w = size
-    canvas, ink, _, _ = _scene(rng, condition, size)
-    frac = rng.uniform(*{"clean": (0.3, 0.55), "typical": (0.15, 0.45), "hard": (0.08, 0.3)}[condition])
+    canvas, ink, _, _ = _scene(rng, condition, size, paper)
+    frac = rng.uniform(*{"clean": (0.3, 0.55), "typical": (0.15, 0.45), "hard": (0.08, 0.3),
+                         "closeup": (0.6, 0.9)}[condition])
     dh = int(frac * h)
-    pen = rng.uniform(0.04, 0.12) * dh if condition != "hard" else rng.uniform(0.03, 0.15) * dh
+    pen = {"hard": (0.03, 0.15), "closeup": (0.06, 0.25)}.get(condition, (0.04, 0.12))  # closeup: markers too
+    pen = rng.uniform(*pen) * dh
     mask = pen_mask(digit28, dh, max(1.5, pen), rng)
-    margin = 0.15 if condition == "clean" else 0.05
+    margin = {"clean": 0.15, "closeup": 0.02}.get(condition, 0.05)
     x = _position(rng, margin * w, (1 - margin) * w - mask.shape[1])
     y = _position(rng, margin * h, (1 - margin) * h - mask.shape[0])
     x, y = max(0, x), max(0, y)
@@ -191,13 +203,58 @@ def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = 
     return _finish_photo(canvas, condition, rng, (x, y, x + mask.shape[1], y + mask.shape[0]))
 
 
+def register_digit(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One digit in a ruled cell of an old register, scanned: cell borders close by, perhaps a dot, a dark margin."""
+    dh = int(rng.integers(28, 70))
+    h, w = int(dh * rng.uniform(1.2, 1.8)), int(dh * rng.uniform(1.3, 2.6))
+    canvas, _, _, _ = _scene(rng, "register", (h, w))
+    ink = np.array((50, 40, 35), np.float32) + rng.normal(0, 10, 3).astype(np.float32)
+    mask = pen_mask(digit28, dh, max(1.5, rng.uniform(0.06, 0.14) * dh), rng)
+    x = int(rng.uniform(0.1 * w, max(0.1 * w + 1, w - mask.shape[1] - 0.15 * w)))
+    y = int(rng.uniform(0.05 * h, max(0.05 * h + 1, h - mask.shape[0] - 0.05 * h)))
+    _compose(canvas, mask, x, y, ink, rng.uniform(0.7, 1.0))
+    border = np.array((90, 80, 70), np.float32)
+    t = max(1, int(dh * rng.uniform(0.02, 0.06)))
+    for side in range(4):  # the cell's ruling, each side present or not, a little off straight
+        if rng.random() < 0.6:
+            if side % 2 == 0:
+                yy = int(rng.uniform(0, 0.05) * h) if side == 0 else h - 1 - int(rng.uniform(0, 0.05) * h)
+                cv2.line(canvas, (0, yy), (w, yy + int(rng.integers(-2, 3))), border.tolist(), t)
+            else:
+                xx = int(rng.uniform(0, 0.08) * w) if side == 3 else w - 1 - int(rng.uniform(0, 0.08) * w)
+                cv2.line(canvas, (xx, 0), (xx + int(rng.integers(-2, 3)), h), border.tolist(), t)
+    if rng.random() < 0.4:  # the dot after a row number
+        cv2.circle(canvas, (min(w - 2, x + mask.shape[1] + int(0.15 * dh)), y + int(0.9 * dh)), max(1, t),
+                   ink.tolist(), -1)
+    if rng.random() < 0.3:  # the page's dark edge
+        depth = int(rng.uniform(0.03, 0.1) * w)
+        canvas[:, :depth] = np.array(rng.uniform(20, 70, 3), np.float32)
+    canvas *= _lighting(h, w, "register", rng)
+    return _camera(canvas, "register", rng)
+
+
+# Sketch styles: how people draw in a browser canvas besides a clean thin line.
+SKETCH_STYLES = ("clean", "fat", "soft", "gap")
+
+
 def sketch_digit(digit28: np.ndarray, rng: np.random.Generator, side: int = 600, transparent: bool = False,
-                 brush: float | None = None) -> np.ndarray:
-    """One MNIST digit drawn with a round brush on a browser canvas: RGB on white, or RGBA ink on transparent."""
+                 brush: float | None = None, style: str = "clean") -> np.ndarray:
+    """One MNIST digit drawn with a round brush on a browser canvas: RGB on white, or RGBA ink on transparent.
+
+    Styles: "clean"; "fat" (a broad brush); "soft" (a blurred, airbrush-like line); "gap" (the
+    digit drawn in strokes that do not touch: a piece of the line is left out).
+    """
     frac = rng.uniform(0.3, 0.8)
     dh = int(frac * side)
-    brush = brush or rng.uniform(0.035, 0.07) * side
+    brush = brush or (rng.uniform(0.1, 0.17) if style == "fat" else rng.uniform(0.035, 0.07)) * side
     mask = pen_mask(digit28, dh, brush, rng)
+    if style == "gap":
+        ys, xs = np.nonzero(mask > 0.5)
+        k = int(rng.integers(len(ys)))
+        cv2.circle(mask, (int(xs[k]), int(ys[k])), int(brush * rng.uniform(0.6, 1.0)), 0.0, -1)
+    elif style == "soft":
+        mask = cv2.GaussianBlur(mask, (0, 0), brush * rng.uniform(0.3, 0.7))
+        mask = np.clip(mask / max(float(mask.max()), 1e-6), 0, 1)
     mh, mw = mask.shape
     if mw > side:
         mask = cv2.resize(mask, (side, int(mh * side / mw)))
@@ -263,15 +320,23 @@ def _draw_separator(canvas, x, y, dh, pen, ink, opacity, rng):
 
 
 def digit_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, kind: str, condition: str = "typical"):
-    """``n`` simulated images from MNIST test digits: kind 'photo' (with condition), 'sketch' or 'sketch-transparent'."""
+    """``n`` simulated images from MNIST test digits.
+
+    kind 'photo' (condition clean, typical, hard or closeup), 'register' (a scanned register
+    cell), 'sketch' or 'sketch-transparent' (condition 'clean', or 'varied': fat, soft and gappy
+    strokes too).
+    """
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(x), n, replace=False)
     images = []
     for i in picks:
         if kind == "photo":
             images.append(photo_digit(x[i], rng, condition))
+        elif kind == "register":
+            images.append(register_digit(x[i], rng))
         else:
-            images.append(sketch_digit(x[i], rng, transparent=(kind == "sketch-transparent")))
+            style = str(rng.choice(SKETCH_STYLES)) if condition == "varied" else "clean"
+            images.append(sketch_digit(x[i], rng, transparent=(kind == "sketch-transparent"), style=style))
     return images, [int(y[i]) for i in picks]
 
 
@@ -287,3 +352,36 @@ def number_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, condition: str =
         images.append(image)
         labels.append(label)
     return images, labels
+
+
+def shadowed_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (900, 1200)) -> np.ndarray:
+    """A small digit right beside the sharp edge of a hard shadow (a phone held under a lamp)."""
+    h, w = size
+    canvas, ink, _, _ = _scene(rng, "typical", size, "white")
+    dh = int(rng.uniform(0.08, 0.14) * h)
+    mask = pen_mask(digit28, dh, max(1.5, rng.uniform(0.06, 0.1) * dh), rng)
+    x, y = int(rng.uniform(0.4, 0.55) * w), int(rng.uniform(0.35, 0.55) * h)
+    _compose(canvas, mask, x, y, ink, 1.0)
+    edge = x - int(rng.uniform(0.02, 0.06) * w)  # the shadow ends just left of the digit, slightly slanted
+    tilt = int(rng.uniform(-0.1, 0.1) * w)
+    shadow = np.zeros((h, w), np.float32)
+    cv2.fillConvexPoly(shadow, np.array([[0, 0], [edge + tilt, 0], [edge - tilt, h], [0, h]], np.int32), 1.0)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 1.5)
+    canvas *= (1.0 - rng.uniform(0.4, 0.6) * shadow)[..., None]
+    return _camera(canvas, "typical", rng)
+
+
+def two_stroke_five(side: int = 560, gap: float = 0.08, transparent: bool = True) -> np.ndarray:
+    """A 5 drawn as people do in a browser: the body, then the flag as a second stroke that does not touch it."""
+    ink = np.zeros((side, side), np.uint8)
+    s = side / 560
+    pen = max(2, int(24 * s))
+    top, left = int(130 * s), int(200 * s)
+    cv2.line(ink, (left + int(gap * side) + int(10 * s), top), (int(390 * s), top), 255, pen, cv2.LINE_AA)  # the flag
+    cv2.line(ink, (left, top + int(gap * side)), (left, int(270 * s)), 255, pen, cv2.LINE_AA)  # the stem
+    cv2.ellipse(ink, (int(280 * s), int(340 * s)), (int(95 * s), int(85 * s)), 0, 215, 500, 255, pen, cv2.LINE_AA)
+    if transparent:
+        out = np.zeros((side, side, 4), np.uint8)
+        out[..., 3] = ink
+        return out
+    return np.repeat((255 - ink)[..., None], 3, axis=2)

@@ -17,7 +17,7 @@ from PIL import Image
 from digitlab.errors import DigitlabError, ImageError
 from digitlab.imageio import load_image
 from digitlab.pipeline import preprocess, recognize
-from digitlab.stages import NoDigit
+from digitlab.errors import NoDigit
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,9 @@ import pytest
 from scipy import ndimage
 
 from conftest import mnist_digit
-from digitlab import stages as st
+from digitlab import mnist_stages as ms
+from digitlab import photo_stages as ps
+from digitlab import segmentation as seg
 from digitlab.pipeline import PIPELINES, preprocess, recognize
 from photosim import pen_mask, sketch_digit
 
@@ -40,13 +42,13 @@ def test_digit_in_a_corner_ends_centred_by_mass(mnist, cnn):
     assert out.shape == (28, 28) and out.dtype == np.float32
     cy, cx = ndimage.center_of_mass(out)
     assert abs(cy - 14) <= 1.0 and abs(cx - 14) <= 1.0
-    top, bottom, left, right = st.bounding_box(out > 0.1)
+    top, bottom, left, right = seg.bounding_box(out > 0.1)
     assert max(bottom - top, right - left) in range(18, 23)  # the 20x20 box, plus anti-aliasing
     assert recognize(image, classifier=cnn).digit == 3
 
 
 def mnist_stroke_range(mnist):
-    widths = [st.stroke_width(d > 127) for d in mnist.x_test[:500]]
+    widths = [ms.stroke_width(d > 127) for d in mnist.x_test[:500]]
     return np.percentile(widths, 5), np.percentile(widths, 95)
 
 
@@ -62,7 +64,7 @@ def test_thin_pen_and_thick_brush_end_with_mnist_stroke_width(mnist, cnn, pen, s
     image = np.repeat(canvas.astype(np.uint8)[..., None], 3, axis=2)
     out = preprocess(image)
     low, high = mnist_stroke_range(mnist)
-    width = st.stroke_width(out > 0.5)
+    width = ms.stroke_width(out > 0.5)
     assert low <= width <= high, (width, low, high)
     assert recognize(image, classifier=cnn).digit == 4
 
@@ -91,7 +93,7 @@ def test_white_on_black_input_is_read(mnist, cnn):
     digit = mnist_digit(mnist, 5)
     image = cv2.resize(digit, (300, 300), interpolation=cv2.INTER_CUBIC)
     image = cv2.copyMakeBorder(image, 150, 150, 100, 200, cv2.BORDER_CONSTANT, value=0)
-    assert not st.background_is_light(image)
+    assert not ps.background_is_light(image)
     assert recognize(image, classifier=cnn).digit == 5
 
 
@@ -133,15 +135,15 @@ def test_ruled_lines_are_removed_but_a_digit_stroke_stays():
     for y in range(20, 300, 40):
         ink[y:y + 2, :] = 200  # ruled lines across the page
     ink[100:220, 200:206] = 255  # a "1": long, straight, but short of the page
-    out = st.remove_ruled_lines(ink)
+    out = ps.remove_ruled_lines(ink)
     assert out[21, 50] == 0 and out[101, 50] == 0  # lines gone
     assert (out[100:220, 200:206] > 0).mean() > 0.9  # the stroke stays (pinholes closed)
 
 
 def test_stroke_width_of_a_mask_that_fills_its_frame_is_finite():
     # Found by the hypothesis fuzz test: a solid 2x2 blob made the distance transform infinite.
-    assert 1.5 < st.stroke_width(np.ones((2, 2), np.uint8)) < 2.5
-    assert st.normalize_stroke(np.full((2, 2), 255, np.uint8)).max() == 255
+    assert 1.5 < ms.stroke_width(np.ones((2, 2), np.uint8)) < 2.5
+    assert ms.normalize_stroke(np.full((2, 2), 255, np.uint8)).max() == 255
 
 
 def test_components_on_the_ink_box_match_opencv_on_the_whole_image():
@@ -150,14 +152,14 @@ def test_components_on_the_ink_box_match_opencv_on_the_whole_image():
         mask = np.zeros((120, 160), np.uint8)
         y, x = rng.integers(0, 100), rng.integers(0, 140)
         mask[y:y + 20, x:x + 20] = rng.random((20, 20)) < 0.4  # a cluster of specks anywhere, edges included
-        n, labels, stats = st.components(mask)
+        n, labels, stats = seg.components(mask)
         n_ref, labels_ref, stats_ref, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         # The same components (OpenCV may number them in another order) with the same stats.
         assert n == n_ref and np.array_equal(labels > 0, labels_ref > 0)
         for i in range(1, n):
             matching = np.unique(labels_ref[labels == i])
             assert matching.size == 1 and np.array_equal(stats[i], stats_ref[matching[0]])
-    assert st.components(np.zeros((5, 5), np.uint8))[0] == 1
+    assert seg.components(np.zeros((5, 5), np.uint8))[0] == 1
 
 
 def test_speckled_pencil_stroke_is_not_thickened_into_a_blob(mnist, cnn):
@@ -166,9 +168,9 @@ def test_speckled_pencil_stroke_is_not_thickened_into_a_blob(mnist, cnn):
     digit = mnist_digit(mnist, 4)
     mask = (pen_mask(digit, 300, 26, np.random.default_rng(0)) > 0.5).astype(np.uint8)
     speckled = mask * (np.random.default_rng(1).random(mask.shape) > 0.3)
-    out = st.normalize_stroke(st.crop_to_ink(speckled.astype(np.uint8) * 255))
-    solid = st.normalize_stroke(st.crop_to_ink(mask * 255))
-    assert st.stroke_width(out > 0) < 1.3 * st.stroke_width(solid > 0)
+    out = ms.normalize_stroke(ms.crop_to_ink(speckled.astype(np.uint8) * 255))
+    solid = ms.normalize_stroke(ms.crop_to_ink(mask * 255))
+    assert ms.stroke_width(out > 0) < 1.3 * ms.stroke_width(solid > 0)
     image = np.repeat((255 - 235 * speckled).astype(np.uint8)[..., None], 3, axis=2)
     assert recognize(cv2.copyMakeBorder(image, 50, 50, 50, 50, cv2.BORDER_CONSTANT, value=(255, 255, 255)),
                      classifier=cnn).digit == 4
@@ -179,7 +181,7 @@ def test_fill_small_holes_keeps_a_digits_loop():
     cv2.circle(ring, (50, 50), 35, 1, 12)  # a 0: its loop is a big hole
     pinholed = ring.copy()
     pinholed[50, 15:18] = 0  # a pinhole inside the stroke
-    filled = st.fill_small_holes(pinholed, max_area=20)
+    filled = ms.fill_small_holes(pinholed, max_area=20)
     assert filled[50, 16] == 1 and filled[50, 50] == 0
 
 
@@ -188,10 +190,10 @@ def test_fill_small_holes_agrees_with_scipy_on_mnist_digits(mnist):
     for digit in mnist.x_test[:300]:
         mask = (digit > 60).astype(np.uint8)
         holes = ndimage.binary_fill_holes(mask) & (mask == 0)
-        assert np.array_equal(st.fill_small_holes(mask, max_area=10**6), mask | holes)
+        assert np.array_equal(ms.fill_small_holes(mask, max_area=10**6), mask | holes)
         labels, _ = ndimage.label(holes)
         sizes = np.bincount(labels.ravel())[1:]
-        kept_small = st.fill_small_holes(mask, max_area=4)
+        kept_small = ms.fill_small_holes(mask, max_area=4)
         assert kept_small.sum() == mask.sum() + sum(s for s in sizes if s < 4)
 
 

@@ -1,0 +1,118 @@
+"""The MNIST recipe as stages: one digit's ink in, a 28x28 MNIST-like image out.
+
+MNIST digits were size-normalised to fit a 20x20 box (aspect ratio kept, anti-aliased) and
+centred by centre of mass in a 28x28 frame; these stages do the same to any digit, and make
+its strokes as thick as MNIST's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from .errors import NoDigit
+from .segmentation import bounding_box
+
+# The MNIST recipe: digits fit a 20x20 box inside a 28x28 frame, centred by mass.
+BOX_SIDE = 20
+FRAME_SIDE = 28
+# MNIST strokes at 28x28 are ~2.5 px wide in a ~20 px tall digit: about 1/8 of the height.
+TARGET_STROKE_RATIO = 0.12
+
+_SQUARE = np.ones((3, 3), np.uint8)
+
+
+def crop_to_ink(image: np.ndarray) -> np.ndarray:
+    """Cut away empty rows and columns around the ink."""
+    box = bounding_box(image)
+    if box is None:
+        raise NoDigit("nothing left to crop: the image is empty after thresholding")
+    top, bottom, left, right = box
+    return image[top:bottom, left:right].copy()
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width in pixels: twice the mean distance to the background along the strokes' centres."""
+    # Pad with background: a mask that fills its frame would otherwise have no distance to measure.
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    ridge = dist >= cv2.dilate(dist, _SQUARE)  # a 3x3 maximum filter, ~10x faster than scipy's on floats
+    values = dist[ridge & (mask > 0)]
+    return 2.0 * float(values.mean()) if values.size else 0.0
+
+
+def fill_small_holes(mask: np.ndarray, max_area: float) -> np.ndarray:
+    """Fill the enclosed background regions of a 0/1 mask smaller than ``max_area`` pixels."""
+    # Background regions (4-connected, as scipy's binary_fill_holes) that do not touch the frame
+    # are holes. One labelling pass: 2-4x faster than binary_fill_holes' iterative dilation.
+    h, w = mask.shape
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((mask == 0).astype(np.uint8), connectivity=4)
+    x, y, bw, bh, area = stats.T
+    small = (area < max_area) & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    small[0] = False  # label 0 is the ink itself
+    return (mask | small[labels]).astype(np.uint8)
+
+
+def normalize_stroke(image: np.ndarray) -> np.ndarray:
+    """Thicken thin pen lines and thin thick brush strokes to MNIST's stroke-to-height ratio.
+
+    Measures the stroke width with a distance transform, then dilates or erodes the ink
+    with a round kernel; the output is solid ink, as MNIST's strokes are.
+    """
+    mask = (image > 0).astype(np.uint8)
+    if not mask.any():
+        raise NoDigit("nothing left to normalise")
+    height = max(mask.shape)
+    target = TARGET_STROKE_RATIO * height
+    # Pencil and worn ballpoint leave speckled strokes: fill their pinholes first, or the
+    # distance transform measures the holes and the stroke gets thickened into a blob.
+    # Holes much smaller than a stroke are pinholes; a digit's loops are bigger.
+    mask = fill_small_holes(mask, max_area=(0.5 * target) ** 2)
+    k = max(3, int(target / 3) | 1)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    width = stroke_width(mask)
+    pad = int(np.ceil(target)) + 2
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    if width < 0.7 * target:
+        r = max(1, int(round((target - width) / 2)))
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    elif width > 1.6 * target:
+        r = max(1, int(round((width - target) / 2)))
+        eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        # Only erode where that keeps the digit's parts: a thick stroke must not vanish.
+        if eroded.sum() > 0.25 * mask.sum():
+            mask = eroded
+    return crop_to_ink(mask * 255)
+
+
+def fit_box(image: np.ndarray, side: int = BOX_SIDE) -> np.ndarray:
+    """Resize so the longer side is ``side`` px, keeping the aspect ratio, with area averaging (anti-aliased)."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+
+def pad_frame(image: np.ndarray, side: int = FRAME_SIDE) -> np.ndarray:
+    """Pad evenly with black to a ``side`` x ``side`` frame (larger inputs are shrunk first)."""
+    if max(image.shape[:2]) > side:
+        image = fit_box(image, side)
+    h, w = image.shape[:2]
+    top, left = (side - h) // 2, (side - w) // 2
+    return cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=0)
+
+
+def center_by_mass(image: np.ndarray) -> np.ndarray:
+    """Shift the image so its centre of mass sits at the frame's centre, as MNIST's digits do."""
+    if not np.any(image):
+        return image.copy()
+    cy, cx = ndimage.center_of_mass(image.astype(np.float64))
+    h, w = image.shape
+    dy, dx = round(h / 2 - cy), round(w / 2 - cx)
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, shift, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+

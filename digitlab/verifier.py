@@ -1,0 +1,192 @@
+"""The verifier: a small model that judges whether a 28x28 input is a digit at all.
+
+It has eleven outputs, the ten digits and "not a digit"; learning the digits apart teaches
+it every digit's shape, so it accepts a rare 1 or 7 that a digit-or-not model would doubt.
+Its judgement is ``1 - P(not a digit)``.
+
+The digit classifier cannot say "none of these": it calls a blob a 0 at 99%. The robust
+pipeline tries several hypotheses (polarity, lighting, which marks are the digit) and lets
+the verifier judge their final images; the number reader asks it whether a group of marks
+is one digit. It is trained on MNIST digits (as they are, and redrawn through the digit
+stages, so the stages' own look is no clue) against generated non-digits (``negatives``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DigitlabError
+from .model import INPUT_SHAPE, MODELS_DIR, _keras, _tf, build_augmenter, save_model_file, to_model_input
+
+VERIFIER_NAME = "verifier"
+# A hypothesis whose image scores below this is treated as "not a digit".
+DIGIT_THRESHOLD = 0.5
+
+
+NOT_A_DIGIT = 10  # the eleventh class
+
+
+def build_verifier():
+    """Two conv blocks and a dense head (~0.1M parameters): ten digits and "not a digit"."""
+    keras = _keras()
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input((*INPUT_SHAPE, 1)),
+            layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.Conv2D(16, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"), layers.Dropout(0.3),
+            layers.Dense(NOT_A_DIGIT + 1, activation="softmax"),
+        ],
+        name=VERIFIER_NAME,
+    )
+
+
+def mnist_frame(mask: np.ndarray) -> np.ndarray | None:
+    """A mark at photo scale through the robust digit stages: the 28x28 uint8 the models would see."""
+    from .pipeline import ROBUST_DIGIT_STAGES, run_stages
+
+    trail, reason = run_stages(mask, ROBUST_DIGIT_STAGES)
+    return None if reason is not None else trail[-1][1]
+
+
+def make_training_set(digits: np.ndarray, digit_labels: np.ndarray, n_redrawn: int, n_negatives: int, seed: int):
+    """(images uint8 (N, 28, 28), labels 0-9 or ``NOT_A_DIGIT``): MNIST redrawn through the digit stages, and generated non-digits."""
+    from . import negatives
+
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for i in rng.choice(len(digits), n_redrawn, replace=False):
+        frame = mnist_frame(negatives.upscaled_mask(digits[i], rng.uniform(0.3, 0.6), rng))
+        if frame is not None:
+            images.append(frame)
+            labels.append(int(digit_labels[i]))
+    ones = np.flatnonzero(digit_labels == 1)
+    for i in rng.choice(ones, n_redrawn // 10, replace=False):  # the serifed 1 that MNIST lacks
+        frame = mnist_frame(negatives.serif_one(digits[i], rng))
+        if frame is not None:
+            images.append(frame)
+            labels.append(1)
+    for k in range(n_negatives):
+        make = negatives.GENERATORS[k % len(negatives.GENERATORS)]
+        mask = make(rng, digits)
+        while negatives.looks_like_a_one(mask):
+            mask = make(rng, digits)
+        frame = mnist_frame(mask) if mask.any() else np.zeros(INPUT_SHAPE, np.uint8)
+        images.append(np.zeros(INPUT_SHAPE, np.uint8) if frame is None else frame)
+        labels.append(NOT_A_DIGIT)
+    return np.stack(images).astype(np.uint8), np.array(labels, np.int32)
+
+
+def train_verifier(data, epochs: int = 5, out_dir=MODELS_DIR, seed: int = 1, n_redrawn: int = 30000,
+                   n_negatives: int = 60000, verbose: int = 2) -> dict:
+    """Train the verifier on MNIST's training digits and generated negatives; save it with its card."""
+    keras = _keras()
+    tf = _tf()
+    keras.utils.set_random_seed(seed)
+    started = time.time()
+    redrawn, labels = make_training_set(data.x_train, data.y_train, n_redrawn, n_negatives, seed)
+    x = np.concatenate([data.x_train, redrawn])
+    y = np.concatenate([data.y_train.astype(np.int32), labels])
+    generated_seconds = time.time() - started
+    dataset = tf.data.Dataset.from_tensor_slices((to_model_input(x), y)).shuffle(len(x), seed=seed).batch(128)
+    augmenter = build_augmenter(seed)
+    dataset = dataset.map(lambda a, b: (augmenter(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+    model = build_verifier()
+    steps = epochs * int(np.ceil(len(x) / 128))
+    schedule = keras.optimizers.schedules.CosineDecay(0.002, decay_steps=steps, alpha=0.01)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(dataset.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=verbose)
+    seconds = time.time() - started
+
+    report = held_out_report(model, data, seed + 1000)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{VERIFIER_NAME}.keras"
+    save_model_file(build_verifier(), model, path)
+    card = {
+        "name": VERIFIER_NAME,
+        "file": path.name,
+        "task": "is this 28x28 image a digit? 11 classes: 0-9 and 10 = not a digit; judgement = 1 - P(10)",
+        "held_out": report,
+        "parameters": int(model.count_params()),
+        "file_bytes": path.stat().st_size,
+        "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "epochs": epochs,
+        "training_images": {"mnist_train": int(len(data.x_train)),
+                            "mnist_redrawn": int((labels != NOT_A_DIGIT).sum()),
+                            "generated_negatives": int((labels == NOT_A_DIGIT).sum())},
+        "negative_kinds": [g.__name__ for g in __import__("digitlab.negatives", fromlist=["x"]).GENERATORS],
+        "training_seconds": round(seconds, 1),
+        "data_generation_seconds": round(generated_seconds, 1),
+        "seed": seed,
+        "training_data_sha256": data.checksum(),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    (out_dir / f"{VERIFIER_NAME}.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def held_out_report(model, data, seed: int, n: int = 6000) -> dict:
+    """Accuracy on digits and negatives the verifier never saw: MNIST test (as is and redrawn), fresh negatives."""
+    from . import negatives
+
+    redrawn, labels = make_training_set(data.x_test, data.y_test, n // 2, n, seed)
+
+    def accept(images):
+        probs = model.predict(to_model_input(images), batch_size=1000, verbose=0)
+        return 1.0 - probs[:, NOT_A_DIGIT] >= DIGIT_THRESHOLD
+
+    negative = redrawn[labels == NOT_A_DIGIT]
+    kinds = [g.__name__ for g in negatives.GENERATORS]
+    per_kind = {kind: round(float(1 - accept(negative[k::len(kinds)]).mean()), 4) for k, kind in enumerate(kinds)}
+    return {
+        "mnist_test_accepted": round(float(accept(data.x_test).mean()), 4),
+        "mnist_test_redrawn_accepted": round(float(accept(redrawn[labels != NOT_A_DIGIT]).mean()), 4),
+        "negatives_rejected": round(float(1 - accept(negative).mean()), 4),
+        "negatives_rejected_by_kind": per_kind,
+        "n_negatives": int(len(negative)),
+    }
+
+
+class Verifier:
+    """The loaded verifier with a traced call path (as ``model.Classifier``)."""
+
+    def __init__(self, model, card: dict | None = None):
+        tf = _tf()
+        self.model = model
+        self.card = card or {}
+        self._call = tf.function(lambda x: model(x, training=False),
+                                 input_signature=[tf.TensorSpec((None, *INPUT_SHAPE, 1), tf.float32)],
+                                 reduce_retracing=True)
+
+    def digit_scores(self, images: np.ndarray) -> np.ndarray:
+        """For each image of a batch (N, 28, 28), how sure the verifier is that it is a digit (0..1)."""
+        batch = to_model_input(images)
+        if len(batch) == 0:
+            return np.zeros(0, np.float32)
+        return 1.0 - self._call(batch).numpy()[:, NOT_A_DIGIT]
+
+
+@functools.lru_cache(maxsize=None)
+def load_verifier(models_dir: str | None = None) -> Verifier:
+    folder = Path(models_dir) if models_dir else MODELS_DIR
+    path = folder / f"{VERIFIER_NAME}.keras"
+    if not path.is_file():
+        raise DigitlabError(f"verifier file {path} is missing; train it with `python -m digitlab train verifier`")
+    model = _keras().saving.load_model(path, compile=False)
+    card_path = folder / f"{VERIFIER_NAME}.json"
+    verifier = Verifier(model, json.loads(card_path.read_text()) if card_path.is_file() else {})
+    verifier.digit_scores(np.zeros(INPUT_SHAPE, np.float32))
+    return verifier

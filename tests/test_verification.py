@@ -1,0 +1,129 @@
+"""Hypothesise and verify: each failure class of the rules, as a generated case, and the verifier's own judgement."""
+
+import numpy as np
+import pytest
+
+import photosim as sim
+from conftest import mnist_digit
+from digitlab import negatives
+from digitlab.pipeline import recognize
+from digitlab.verifier import NOT_A_DIGIT, load_verifier, make_training_set
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return load_verifier()
+
+
+def read(image, **kw):
+    return recognize(image, **kw)
+
+
+def test_bold_close_up_of_loop_digits_is_read_and_the_inverted_reading_rejected(mnist):
+    # A marker digit filling most of the frame: the rules' polarity guess fails on many of these;
+    # the inverted hypothesis turns the paper inside the loops into "ink", a blob the verifier rejects.
+    rng = np.random.default_rng(31)
+    results = []
+    for label in (8, 0, 6, 9, 8, 0):
+        digit = mnist_digit(mnist, label, int(rng.integers(50)))
+        results.append((label, read(sim.photo_digit(digit, rng, "closeup", size=(800, 600)))))
+    correct = sum(r.digit == label for label, r in results)
+    assert correct >= 5, [(label, r.summary()) for label, r in results]
+    for _, r in results:
+        chosen = [a for a in r.alternatives if a.chosen]
+        assert len(chosen) == 1 and chosen[0].verifier >= 0.5
+        assert any(a.verifier < 0.5 for a in r.alternatives if a.reason is None), "no rejected hypothesis shown"
+
+
+def test_digits_on_saturated_yellow_and_pink_paper(mnist):
+    rng = np.random.default_rng(32)
+    labels = [int(d) for d in rng.integers(0, 10, 8)]
+    images = [sim.photo_digit(mnist_digit(mnist, d, k), rng, "typical", paper="saturated") for k, d in enumerate(labels)]
+    read_as = [read(i).digit for i in images]
+    assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
+
+
+def test_two_stroke_five_with_a_gap_keeps_both_strokes_on_a_canvas():
+    for transparent in (True, False):
+        image = sim.two_stroke_five(transparent=transparent)
+        result = read(image)
+        assert result.source == "canvas", "a clean canvas is taken for a drawing first"
+        assert result.digit == 5, result.summary()
+        isolated = next(s for s in result.stages if s.stage.name == "isolate").image
+        thresholded = next(s for s in result.stages if s.stage.name == "threshold").image
+        assert np.count_nonzero(isolated) == np.count_nonzero(thresholded), "a stroke was dropped"
+
+
+def test_small_digit_beside_a_hard_shadow_edge(mnist):
+    rng = np.random.default_rng(33)
+    labels = [2, 7, 4, 3, 5, 9]
+    read_as = [read(sim.shadowed_digit(mnist_digit(mnist, d, 3), rng)).digit for d in labels]
+    assert sum(r == d for r, d in zip(read_as, labels)) >= 5, (labels, read_as)
+
+
+def test_digit_in_a_register_cell_with_borders(mnist):
+    rng = np.random.default_rng(34)
+    labels = [int(d) for d in rng.integers(0, 10, 10)]
+    read_as = [read(sim.register_digit(mnist_digit(mnist, d, 5), rng)).digit for d in labels]
+    assert sum(r == d for r, d in zip(read_as, labels)) >= 8, (labels, read_as)
+
+
+def blank_paper():
+    rng = np.random.default_rng(0)
+    return np.clip(235 + rng.normal(0, 3, (600, 800, 3)), 0, 255).astype(np.uint8)
+
+
+def non_digit_images():
+    """Photos of paper with something that is not a digit on it."""
+    import cv2
+
+    images = {}
+    paper = blank_paper()
+    blob = paper.copy()
+    cv2.ellipse(blob, (400, 300), (160, 120), 20, 0, 360, (30, 30, 30), -1)
+    images["a solid blob"] = blob
+    bar = paper.copy()
+    cv2.line(bar, (200, 260), (600, 330), (30, 30, 30), 22)
+    images["a thick slanted bar"] = bar
+    edge = paper.copy()
+    edge[:, :300] = 40
+    images["a table edge"] = edge
+    grid = paper.copy()
+    for k in range(0, 800, 40):
+        cv2.line(grid, (k, 0), (k, 600), (150, 170, 215), 2)
+        cv2.line(grid, (0, k), (800, k), (150, 170, 215), 2)
+    images["squared paper only"] = grid
+    noise = np.random.default_rng(1).integers(0, 256, (600, 800, 3)).astype(np.uint8)
+    images["noise"] = noise
+    images["blank paper"] = paper
+    return images
+
+
+@pytest.mark.parametrize("name", list(non_digit_images()))
+def test_non_digits_are_refused(name):
+    result = read(non_digit_images()[name])
+    assert result.digit is None, f"{name} read as {result.summary()}"
+    assert result.reason
+
+
+def test_verifier_accepts_mnist_test_digits_and_rejects_held_out_negatives(verifier, mnist):
+    accepted = verifier.digit_scores(mnist.x_test) >= 0.5
+    assert accepted.mean() >= 0.985, accepted.mean()
+    images, labels = make_training_set(mnist.x_test, mnist.y_test, 600, 1200, seed=4242)
+    scores = verifier.digit_scores(images)
+    negative = labels == NOT_A_DIGIT
+    assert (scores[negative] < 0.5).mean() >= 0.95
+    assert (scores[~negative] >= 0.5).mean() >= 0.97
+    kinds = [g.__name__ for g in negatives.GENERATORS]
+    for k, kind in enumerate(kinds):
+        assert (scores[negative][k::len(kinds)] < 0.5).mean() >= 0.7, kind
+
+
+def test_the_result_shows_the_decision(mnist):
+    rng = np.random.default_rng(35)
+    result = read(sim.photo_digit(mnist_digit(mnist, 3, 1), rng, "typical"))
+    chosen = [a for a in result.alternatives if a.chosen]
+    assert len(chosen) == 1 and chosen[0].digit == result.digit
+    assert len(result.alternatives) >= 2
+    assert [s.choice for s in result.stages if s.stage.options is not None] == \
+        [c for c in chosen[0].label.split("; ")]
