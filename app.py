@@ -1,19 +1,23 @@
 """digitlab's web app: draw or photograph a digit and watch every preprocessing stage.
 
 Only wiring lives here; what is computed and shown comes from ``digitlab.ui``.
-Run ``python app.py`` (``--help`` for the options).
+Run ``python app.py`` (``--help`` for the options), or ``gradio app.py`` to reload on edits;
+``demo`` is the app.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import os
 
 import gradio as gr
 
-from digitlab import ui
+from digitlab import canvas, stageview, ui
 from digitlab.model import DEFAULT_MODEL, MODEL_NAMES
 from digitlab.pipeline import DEFAULT_PIPELINE, PIPELINES
+
 
 class UploadedImage(gr.Image):
     """A ``gr.Image`` that passes the uploaded file's path on unopened.
@@ -32,110 +36,113 @@ class UploadedImage(gr.Image):
         return str(payload.path)
 
 
-CSS = ".stage-gallery img { image-rendering: pixelated; }"
+CSS = stageview.CSS + canvas.CSS
 MAX_UPLOAD = "20mb"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+# On a phone the webcam source opens the camera on the back, the one that faces the paper.
+REAR_CAMERA = gr.WebcamOptions(mirror=False, constraints={"video": {"facingMode": {"ideal": "environment"}}})
+
+
+def address(host: str | None = None, port: int | None = None, env=os.environ) -> tuple[str, int]:
+    """Where to serve: command-line flags, then DIGITLAB_HOST/PORT, then Gradio's own
+    GRADIO_SERVER_NAME/PORT (what Hugging Face Spaces set), then loopback:7860."""
+    host = host or env.get("DIGITLAB_HOST") or env.get("GRADIO_SERVER_NAME") or DEFAULT_HOST
+    port = port or env.get("DIGITLAB_PORT") or env.get("GRADIO_SERVER_PORT") or DEFAULT_PORT
+    return host, int(port)
+
+
+def show(triggers, view, inputs, result_type, outputs: dict, **event_options):
+    """Run ``view`` on any of ``triggers``; each field of its named result goes to the component of that name."""
+    names = [f.name for f in dataclasses.fields(result_type)]
+    assert set(names) == set(outputs), f"{result_type.__name__} fields {names} != components {list(outputs)}"
+
+    @functools.wraps(view)
+    def handler(*args):
+        result = view(*args)
+        return [getattr(result, name) for name in names]
+
+    return gr.on(triggers, handler, inputs, [outputs[name] for name in names], **event_options)
+
+
+def upload(label: str, height: int) -> UploadedImage:
+    return UploadedImage(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height,
+                         webcam_options=REAR_CAMERA)
+
+
+def sketch(spec: canvas.CanvasSpec, label: str) -> gr.HTML:
+    return gr.HTML("", html_template=canvas.template(spec, label), js_on_load=canvas.JS, label=label)
 
 
 def workshop_controls():
     """Pipeline, model and stage switches; returns the three components."""
-    with gr.Row():
-        pipeline = gr.Radio(list(PIPELINES), value=DEFAULT_PIPELINE, label="Pipeline",
-                            info="article: the classic 8 steps; robust: what real photos need")
-        model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model",
-                         info="softmax: the article's 92% model; cnn: 99.6%")
-    skip = gr.CheckboxGroup(ui.skippable_stages(DEFAULT_PIPELINE), value=[], label="Switch stages off",
-                            info="What if we skip a step? Tick it and see the prediction change.")
+    with gr.Accordion("Workshop controls: pipeline, model, switch stages off", open=False):
+        with gr.Row():
+            pipeline = gr.Radio(list(PIPELINES), value=DEFAULT_PIPELINE, label="Pipeline",
+                                info="article: the classic 8 steps; robust: what real photos need")
+            model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model",
+                             info="softmax: the article's 92% model; cnn: 99.6%")
+        skip = gr.CheckboxGroup(ui.skippable_stages(DEFAULT_PIPELINE), value=[], label="Switch stages off",
+                                info="What if we skip a step? Tick it and see the prediction change.")
     pipeline.change(lambda p: gr.CheckboxGroup(choices=ui.skippable_stages(p), value=[]), pipeline, skip,
                     api_visibility="private")
     return pipeline, model, skip
 
 
-def prediction_panel():
-    """The top-3 label and the one-line verdict."""
-    label = gr.Label(num_top_classes=3, label="Prediction")
-    verdict = gr.Markdown()
-    return label, verdict
-
-
-def stages_panel():
-    """The stage gallery (28x28 images shown pixelated, as PNG) and the stage table."""
-    gallery = gr.Gallery(label="Every stage, with the model's answer on it", columns=5, height="auto",
-                         format="png", object_fit="contain", elem_classes=["stage-gallery"])
-    with gr.Accordion("What each stage does", open=False):
-        table = gr.Markdown()
-    return gallery, table
-
-
-def single_digit_view(make_input, analyze, api_name: str, **event_options):
-    """Input beside prediction and workshop controls, stages below; every change re-runs ``analyze``."""
-    with gr.Row():
-        source = make_input()
-        with gr.Column(scale=1):
-            label, verdict = prediction_panel()
+def single_digit_view(make_input, view, api_name: str, **event_options):
+    """Input with the prediction right under or beside it, workshop controls, then every stage."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            source = make_input()
+        with gr.Column(scale=1, min_width=300):
+            outputs = {"label": gr.Label(num_top_classes=3, label="Prediction"), "verdict": gr.Markdown()}
             pipeline, model, skip = workshop_controls()
-    gallery, table = stages_panel()
-    inputs, outputs = [source, pipeline, model, skip], [label, gallery, verdict, table]
-    for trigger in (source.change, pipeline.change, model.change, skip.change):
-        trigger(analyze, inputs, outputs, trigger_mode="always_last", api_name=api_name if trigger == source.change
-                else False, **event_options)
+    outputs["stages"] = gr.HTML(label="Every stage, with the model's answer on it")
+    outputs["alternatives"] = gr.HTML()
+    outputs["model_views"] = gr.HTML()
+    with gr.Accordion("What each stage does", open=False):
+        outputs["table"] = gr.Markdown()
+    show([source.change, pipeline.change, model.change, skip.change], view, [source, pipeline, model, skip],
+         ui.DigitView, outputs, trigger_mode="always_last", api_name=api_name, **event_options)
     return source
 
 
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="digitlab", delete_cache=(600, 900)) as demo:
         gr.Markdown("# digitlab: handwritten digits, step by step")
-        gr.Markdown(ui.HELP)
+        with gr.Accordion("What is this?", open=False):
+            gr.Markdown(ui.HELP)
         with gr.Tab("Draw"):
-            single_digit_view(
-                lambda: gr.Sketchpad(label="Draw one digit (pick the brush, then draw)", canvas_size=(560, 560),
-                                     height=600, brush=gr.Brush(default_size=28, colors=["#000000"], color_mode="fixed"),
-                                     type="numpy", image_mode="RGBA", format="png", layers=False, scale=1),
-                ui.analyze_sketch, "sketch", show_progress="hidden")
+            single_digit_view(lambda: sketch(canvas.DIGIT, "Draw one digit"), ui.analyze_sketch, "sketch",
+                              show_progress="hidden")
         with gr.Tab("Photo"):
-            photo = single_digit_view(
-                lambda: UploadedImage(label="Upload, snap or paste a photo of one digit", type="filepath",
-                                      sources=["upload", "webcam", "clipboard"], height=480, scale=1),
-                ui.analyze, "photo")
-            gr.Examples(ui.examples("photo") + ui.examples("sketch"), inputs=photo, label="Examples made by digitlab's simulator")
+            photo = single_digit_view(lambda: upload("Upload, snap or paste a photo of one digit", 420),
+                                      ui.analyze, "photo")
+            gr.Examples(ui.examples("photo") + ui.examples("sketch"), inputs=photo,
+                        label="Examples made by digitlab's simulator")
         with gr.Tab("Compare pipelines"):
             gr.Markdown("The article's pipeline and the robust one on the same image, stage by stage.")
-            c_photo = UploadedImage(label="Photo or drawing", type="filepath",
-                               sources=["upload", "webcam", "clipboard"], height=320)
+            c_photo = upload("Photo or drawing", 320)
             c_model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model")
-            c_verdict = gr.Markdown()
+            c_out = {"verdict": gr.Markdown()}
             with gr.Row():
-                with gr.Column():
-                    gr.Markdown("### article")
-                    a_label = gr.Label(num_top_classes=3, label="article")
-                    a_gallery = gr.Gallery(columns=4, height="auto", format="png", elem_classes=["stage-gallery"])
-                with gr.Column():
-                    gr.Markdown("### robust")
-                    r_label = gr.Label(num_top_classes=3, label="robust")
-                    r_gallery = gr.Gallery(columns=4, height="auto", format="png", elem_classes=["stage-gallery"])
-            for trigger in (c_photo.change, c_model.change):
-                trigger(ui.compare, [c_photo, c_model], [a_label, a_gallery, r_label, r_gallery, c_verdict],
-                        api_name="compare" if trigger == c_photo.change else False)
+                for name in ("article", "robust"):
+                    with gr.Column():
+                        gr.Markdown(f"### {name}")
+                        c_out[f"{name}_label"] = gr.Label(num_top_classes=3, label=name)
+                        c_out[f"{name}_stages"] = gr.HTML()
+            show([c_photo.change, c_model.change], ui.compare, [c_photo, c_model], ui.CompareView, c_out,
+                 api_name="compare")
             gr.Examples(ui.examples("photo"), inputs=c_photo)
         with gr.Tab("Number"):
-            gr.Markdown("Reads every digit anywhere in the image, line by line. Click a digit to see its stages.")
+            gr.Markdown("Reads every digit anywhere in the image, line by line. Open a digit to see its stages.")
             with gr.Row():
-                n_photo = UploadedImage(label="Photo of a number", type="filepath",
-                                   sources=["upload", "webcam", "clipboard"], height=360)
-                n_sketch = gr.Sketchpad(label="...or write a number", canvas_size=(900, 300), height=340,
-                                        brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
-                                        type="numpy", image_mode="RGBA", format="png", layers=False)
-            n_text = gr.Markdown()
-            n_boxes = gr.Image(label="Digits found", format="png", interactive=False)
-            n_digits = gr.Gallery(label="Each digit as the model sees it", columns=8, height="auto", format="png",
-                                  elem_classes=["stage-gallery"])
-            n_stages = gr.Gallery(label="Stages of the selected digit", columns=5, height="auto", format="png",
-                                  elem_classes=["stage-gallery"])
-            n_state = gr.State()
-            n_outputs = [n_boxes, n_text, n_digits, n_state]
-            n_photo.change(ui.read_numbers, n_photo, n_outputs, api_name="number")
-            n_sketch.change(ui.read_numbers, n_sketch, n_outputs, trigger_mode="always_last", show_progress="hidden",
-                            api_name="number_sketch")
-            n_digits.select(_select_digit, n_state, n_stages, api_visibility="private")
+                n_photo = upload("Photo of a number", 360)
+                with gr.Column():
+                    n_sketch = sketch(canvas.NUMBER, "...or write a number")
+            n_out = {"text": gr.Markdown(), "boxes": gr.HTML(), "digits": gr.HTML()}
+            show([n_photo.change], ui.read_numbers, n_photo, ui.NumberView, n_out, api_name="number")
+            show([n_sketch.change], ui.read_numbers, n_sketch, ui.NumberView, n_out, trigger_mode="always_last",
+                 show_progress="hidden", api_name="number_sketch")
             gr.Examples(ui.examples("number"), inputs=n_photo)
         with gr.Tab("Evaluate my photos"):
             gr.Markdown("Upload several photos of your own digits, each named like `7_anything.jpg` "
@@ -144,23 +151,21 @@ def build_app() -> gr.Blocks:
             e_files = gr.File(file_count="multiple", file_types=["image", ".csv"], label="Labelled images (and a CSV)")
             e_model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model")
             e_button = gr.Button("Evaluate", variant="primary")
-            e_notes = gr.Markdown()
-            e_table = gr.Dataframe(headers=["pipeline", "switched off", "accuracy", "correct", "n"], label="Accuracy")
-            e_misread = gr.Gallery(label="Misread by the robust pipeline", columns=6, height="auto", format="png")
-            e_button.click(lambda files, m: ui.evaluate_uploads(files, None, m), [e_files, e_model],
-                           [e_table, e_misread, e_notes], api_name="evaluate")
+            e_out = {"notes": gr.Markdown(),
+                     "table": gr.Dataframe(headers=["pipeline", "switched off", "accuracy", "correct", "n"],
+                                           label="Accuracy"),
+                     "misread": gr.HTML(label="Misread by the robust pipeline")}
+            show([e_button.click], ui.evaluate_uploads, [e_files, e_model], ui.EvaluationView, e_out,
+                 api_name="evaluate")
     return demo
 
 
-def _select_digit(reading, evt: gr.SelectData):
-    return ui.digit_stages(reading, evt.index)
-
-
-def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, concurrency: int = 2,
-          queue_size: int = 64, block: bool = True) -> gr.Blocks:
-    """Load the models, build the app and start serving; ``block=False`` returns at once (tests)."""
+def serve(demo: gr.Blocks | None = None, host: str | None = None, port: int | None = None, share: bool = False,
+          concurrency: int = 2, queue_size: int = 64, block: bool = True) -> gr.Blocks:
+    """Load the models and start serving (a fresh app unless given one); ``block=False`` returns at once (tests)."""
     ui.warm_up()
-    demo = build_app()
+    demo = demo or build_app()
+    host, port = address(host, port)
     # A bounded queue: excess clients are refused with a message instead of piling up in memory.
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
@@ -168,16 +173,19 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, concur
     return demo
 
 
-def main() -> None:
+demo = build_app()
+
+
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Start the digitlab app.")
-    parser.add_argument("--host", default=os.environ.get("DIGITLAB_HOST", "127.0.0.1"),
-                        help="address to bind (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DIGITLAB_PORT", 7860)))
+    parser.add_argument("--host", help=f"address to bind (else DIGITLAB_HOST, GRADIO_SERVER_NAME, {DEFAULT_HOST}: "
+                                       "this machine only)")
+    parser.add_argument("--port", type=int, help=f"else DIGITLAB_PORT, GRADIO_SERVER_PORT, {DEFAULT_PORT}")
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
     parser.add_argument("--concurrency", type=int, default=2, help="requests processed at once")
     parser.add_argument("--queue-size", type=int, default=64, help="requests waiting at most; more are refused")
-    args = parser.parse_args()
-    serve(args.host, args.port, args.share, args.concurrency, args.queue_size)
+    args = parser.parse_args(argv)
+    serve(demo, args.host, args.port, args.share, args.concurrency, args.queue_size)
 
 
 if __name__ == "__main__":

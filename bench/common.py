@@ -1,14 +1,16 @@
-"""Helpers shared by the benchmarks: paths, timing, tables."""
+"""Helpers shared by the benchmarks: paths, timing, tables.
+
+The benchmarks import digitlab and photosim as installed packages: `pip install -e .` once
+(scripts/test.sh does it).
+"""
 
 import os
 import resource
 import socket
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("DIGITLAB_SHARED", ROOT.parent / "shared")) / "real-photos"
 
 

@@ -1,13 +1,17 @@
 """The app under concurrent load: N gradio_client clients on loopback, mixing sketches and 12 MP photos.
 
-    python bench/load.py [--clients 1 4 16 32] [--requests 6] [--seconds 120]
+    python bench/load.py [--clients 1 4 16 32] [--requests 6] [--seconds 120] [--no-overflow]
 
-Starts `python app.py` on a free loopback port, and for each N runs N threads that each send a
-bounded number of requests (stopping early after --seconds). Reports throughput, p50/p95
-latency, errors (refusals by the full queue counted apart) and the server's peak RSS.
+Starts `python app.py` on a free loopback port. For each N, two rounds: every client sends its own
+photo (a different 12 MP JPEG per client) and its own sketch, then all clients send the same photo
+and sketch (a workshop clicking one example). Each client alternates sketch and photo requests.
+Reports throughput, p50/p95 latency, errors, refusals and the server's memory after each round.
+Then one overflow round submits more requests at once than the queue holds (64 waiting + 2 running
+by default) and checks that the excess is refused with Gradio's "queue is full" message, not broken.
 """
 
 import argparse
+import base64
 import os
 import subprocess
 import sys
@@ -24,6 +28,8 @@ from common import ROOT, free_port, table
 import photosim as sim
 from digitlab.data import load_mnist
 
+QUEUE_SIZE, CONCURRENCY = 64, 2  # the app's defaults (python app.py --help)
+
 
 def server_rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of the server process, from /proc."""
@@ -34,22 +40,78 @@ def server_rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def make_inputs(folder: Path):
+def make_inputs(folder: Path, clients: int):
+    """One 12 MP JPEG and one 140x140 canvas drawing (PNG data URL) per client, all different."""
     mnist = load_mnist()
     rng = np.random.default_rng(0)
-    photos = []
-    for k in range(3):
-        img = sim.photo_digit(mnist.x_test[k], rng, "typical", size=(3000, 4000))
-        path = folder / f"photo{k}.jpg"
+    bases = [sim.photo_digit(mnist.x_test[k], rng, "typical", size=(3000, 4000)) for k in range(4)]
+    photos, sketches = [], []
+    for i in range(clients):
+        # A different digit photo, shifted by a few pixels, per client: different bytes, different outputs.
+        img = np.roll(bases[i % 4], i // 4, axis=1)
+        path = folder / f"photo{i}.jpg"
         cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         photos.append(path)
-    sketches = []
-    for k in range(3):
-        rgba = sim.sketch_digit(mnist.x_test[10 + k], rng, side=560, transparent=True)
-        path = folder / f"sketch{k}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-        sketches.append(path)
+        rgba = sim.sketch_digit(mnist.x_test[100 + i], rng, side=140, transparent=True)
+        ok, png = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+        sketches.append("data:image/png;base64," + base64.b64encode(png.tobytes()).decode())
     return photos, sketches
+
+
+def is_refusal(exc: Exception) -> bool:
+    return "queue is full" in str(exc).lower()
+
+
+def run_round(url, n, requests, seconds, photo_of, sketch_of):
+    """n clients, each sending `requests` requests; returns (latencies, errors, refused, wall seconds)."""
+    from gradio_client import Client, handle_file
+
+    latencies, errors, refused = [], [], []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client_loop(index):
+        client = Client(url, verbose=False)
+        for k in range(requests):
+            if time.perf_counter() > deadline:
+                return
+            t = time.perf_counter()
+            try:
+                if (index + k) % 2:
+                    client.predict(handle_file(str(photo_of(index))), "robust", "cnn", [], api_name="/photo")
+                else:
+                    client.predict(sketch_of(index), "robust", "cnn", [], api_name="/sketch")
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+            except Exception as exc:  # noqa: BLE001 - counting every failure is the point
+                with lock:
+                    (refused if is_refusal(exc) else errors).append(f"{type(exc).__name__}: {exc}"[:160])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, refused, time.perf_counter() - started
+
+
+def overflow(url, photo, sketch, extra: int = 16):
+    """Submit more requests at once than the queue can hold; count answers, refusals and other errors."""
+    from gradio_client import Client, handle_file
+
+    total = QUEUE_SIZE + CONCURRENCY + extra
+    client = Client(url, verbose=False, max_workers=total)
+    jobs = [client.submit(handle_file(str(photo)), "robust", "cnn", [], api_name="/photo") if k % 2 else
+            client.submit(sketch, "robust", "cnn", [], api_name="/sketch") for k in range(total)]
+    done, refused, errors = 0, [], []
+    for job in jobs:
+        try:
+            job.result(timeout=600)
+            done += 1
+        except Exception as exc:  # noqa: BLE001
+            (refused if is_refusal(exc) else errors).append(f"{type(exc).__name__}: {exc}"[:160])
+    return total, done, refused, errors
 
 
 def main():
@@ -57,15 +119,16 @@ def main():
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16, 32])
     parser.add_argument("--requests", type=int, default=6, help="requests per client")
     parser.add_argument("--seconds", type=float, default=120, help="stop sending after this long per round")
+    parser.add_argument("--no-overflow", action="store_true", help="skip the queue-overflow round")
     args = parser.parse_args()
-    from gradio_client import Client, handle_file
 
     folder = Path(tempfile.mkdtemp())
-    photos, sketches = make_inputs(folder)
+    photos, sketches = make_inputs(folder, max(args.clients))
     port = free_port()
     server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
     url = f"http://127.0.0.1:{port}/"
+    rows, first_errors = [], []
     try:
         for _ in range(600):
             try:
@@ -73,49 +136,36 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        rows = []
         for n in args.clients:
-            latencies, errors, refused = [], [], []
-            lock = threading.Lock()
-            deadline = time.perf_counter() + args.seconds
-
-            def client_loop(index):
-                client = Client(url, verbose=False)
-                for k in range(args.requests):
-                    if time.perf_counter() > deadline:
-                        return
-                    t = time.perf_counter()
-                    try:
-                        if (index + k) % 2:
-                            client.predict(handle_file(str(photos[k % 3])), "robust", "cnn", [], api_name="/photo")
-                        else:
-                            s = handle_file(str(sketches[k % 3]))
-                            client.predict({"background": None, "layers": [s], "composite": s}, "robust", "cnn", [],
-                                           api_name="/sketch")
-                        with lock:
-                            latencies.append(time.perf_counter() - t)
-                    except Exception as exc:  # noqa: BLE001 - counting every failure is the point
-                        with lock:
-                            (refused if "queue" in str(exc).lower() else errors).append(str(exc)[:120])
-
-            started = time.perf_counter()
-            threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(n)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - started
-            rss, peak = server_rss_mb(server.pid)
-            lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
-            rows.append([n, len(latencies), f"{len(latencies) / wall:.2f}/s", f"{np.percentile(lat, 50):.0f} ms",
-                         f"{np.percentile(lat, 95):.0f} ms", len(errors), len(refused), f"{rss:.0f} MB", f"{peak:.0f} MB"])
-            if errors:
-                print(f"N={n} first error: {errors[0]}")
-        print(table(["clients", "done", "throughput", "p50", "p95", "errors", "refused", "server RSS", "peak RSS"], rows))
+            for inputs, photo_of, sketch_of in (("own photo each", lambda i: photos[i], lambda i: sketches[i]),
+                                                ("same photo", lambda i: photos[0], lambda i: sketches[0])):
+                latencies, errors, refused, wall = run_round(url, n, args.requests, args.seconds, photo_of, sketch_of)
+                rss, peak = server_rss_mb(server.pid)
+                lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+                rows.append([n, inputs, len(latencies), f"{len(latencies) / wall:.2f}/s",
+                             f"{np.percentile(lat, 50):.0f} ms", f"{np.percentile(lat, 95):.0f} ms", len(errors),
+                             len(refused), f"{rss:.0f} MB", f"{peak:.0f} MB"])
+                first_errors += [f"N={n} ({inputs}): {e}" for e in errors[:2]]
+                print(table(HEADERS, rows[-1:]) if len(rows) == 1 else table(HEADERS, rows[-1:]).splitlines()[-1],
+                      flush=True)
+        print()
+        print(table(HEADERS, rows))
+        for line in first_errors:
+            print(line)
+        if not args.no_overflow:
+            total, done, refused, errors = overflow(url, photos[0], sketches[0])
+            print(f"\noverflow: {total} requests at once (queue {QUEUE_SIZE} + {CONCURRENCY} running): {done} answered, "
+                  f"{len(refused)} refused with a message, {len(errors)} other errors")
+            if refused:
+                print(f"  refusal: {refused[0]}")
+            for e in errors[:3]:
+                print(f"  error: {e}")
     finally:
         server.terminate()
         server.wait(20)
 
+
+HEADERS = ["clients", "inputs", "done", "throughput", "p50", "p95", "errors", "refused", "server RSS", "peak RSS"]
 
 if __name__ == "__main__":
     main()

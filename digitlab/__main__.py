@@ -129,12 +129,11 @@ def _cmd_read(args) -> int:
 def _cmd_explain(args) -> int:
     from .imageio import load_image
     from .pipeline import recognize
-    from .visual import stage_sheet
+    from .visual import stage_sheet, stage_state
 
     result = recognize(load_image(args.image), pipeline=args.pipeline, model=args.model, skip=set(args.skip))
     for s in result.stages:
-        state = "skipped" if s.skipped else ("-" if s.probabilities is None else f"{s.digit} ({s.confidence:.0%})")
-        print(f"{s.stage.title:<28} {state:<12} {s.stage.explanation}")
+        print(f"{s.stage.title:<28} {stage_state(s):<13} {s.stage.explanation}")
     print(f"answer: {result.summary()}")
     views = None
     if result.model_input is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,38 @@ def read_manifest(manifest: str | Path) -> list[Sample]:
     if not rows:
         raise DigitlabError(f"{manifest}: no rows")
     return rows
+
+
+# An upload named like "7_photo.jpg" or "7.png" is labelled 7.
+_LABEL_IN_NAME = re.compile(r"^(\d)(?:[_\-. ]|$)")
+
+
+def label_uploads(paths, csv_path=None) -> tuple[list[str], list[str], list[str]]:
+    """(paths, labels, problems) for uploaded files: labels from a CSV ``file,label`` (matched by
+    base name, since uploads lose their folders) or from names like ``7_x.jpg``; a CSV among the
+    uploads is the manifest, not an image."""
+    from_csv = {}
+    problems = []
+    if csv_path:
+        with open(csv_path, newline="", encoding="utf-8", errors="replace") as f:
+            for row in csv.DictReader(f):
+                if row.get("file") and row.get("label") is not None:
+                    from_csv[Path(row["file"]).name] = str(row["label"]).strip()
+    kept, labels = [], []
+    for p in paths or []:
+        name = Path(p).name
+        if name.lower().endswith(".csv"):
+            continue
+        label = from_csv.get(name)
+        if label is None:
+            m = _LABEL_IN_NAME.match(name)
+            label = m.group(1) if m else None
+        if label is None:
+            problems.append(f"{name}: no label (name it like 7_photo.jpg, or list it in a CSV)")
+            continue
+        kept.append(p)
+        labels.append(label)
+    return kept, labels, problems
 
 
 @dataclass

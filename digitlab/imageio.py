@@ -7,6 +7,8 @@ multi-frame images converted, decompression bombs refused from the header alone.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 import warnings
@@ -147,3 +149,30 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
     return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+DATA_URL_PREFIX = "data:image/"
+
+
+def load_data_url(url: str, name: str = "drawing") -> np.ndarray:
+    """Decode a ``data:image/...;base64,`` URL (what a browser canvas sends) like a file."""
+    head, _, payload = url.partition(",")
+    if not head.startswith(DATA_URL_PREFIX) or not head.endswith(";base64"):
+        raise ImageError(f"{name}: not a base64 image data URL")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError(f"{name}: the data URL is not valid base64") from None
+    return load_image(data, name=name)
+
+
+def load_upload(source) -> np.ndarray | None:
+    """An upload as the app receives it: a file path (named by its base name only, never the
+    server's folders, in errors), a data URL, an array, or None (nothing uploaded yet)."""
+    if source is None or (isinstance(source, str) and not source):
+        return None
+    if isinstance(source, str) and source.startswith(DATA_URL_PREFIX):
+        return load_data_url(source)
+    if isinstance(source, (str, os.PathLike)):
+        return load_image(source, name=Path(source).name)
+    return as_image_array(source)

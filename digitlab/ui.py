@@ -1,23 +1,23 @@
 """What the app shows, computed here so ``app.py`` only wires widgets.
 
-Every function takes plain values (arrays, dicts, names) and returns plain values that
-Gradio components display: label dicts, (image, caption) lists, Markdown, tables.
-Bad input becomes a message, never an exception.
+Each view takes plain values (a data URL or file path, names) and returns a named result, one
+small dataclass per view whose fields are what the page shows: a label dict, Markdown, and HTML
+fragments with inline pictures (``digitlab.stageview``). ``app.py`` maps fields to components by
+name. Bad input becomes a message (each result's ``.message(...)``), never an exception.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from . import evaluate as ev
+from . import stageview
 from .errors import DigitlabError
-from .imageio import as_image_array, load_image
+from .imageio import load_image, load_upload
 from .model import DEFAULT_MODEL, MODEL_NAMES, load_classifier
 from .pipeline import DEFAULT_PIPELINE, PIPELINES, Recognition, recognize
-from .visual import display_image, draw_readings, stage_caption
+from .visual import draw_readings, stage_state
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
 
@@ -29,70 +29,29 @@ preprocessing step below turns the photo into an MNIST-like image. Under every s
 the model would answer if it were given that step's output: watch the answer change.
 """
 
+NO_DIGIT = "no digit"
+
 
 def skippable_stages(pipeline: str) -> list[tuple[str, str]]:
     """(title, name) pairs for the stage switches of a pipeline."""
     return [(s.title, s.name) for s in PIPELINES[pipeline] if s.can_skip]
 
 
-def sketch_to_image(value) -> np.ndarray | None:
-    """The drawing in a Sketchpad value as black ink on white (RGB), or None when nothing is drawn.
-
-    The layers' alpha channel is the ink itself whatever the theme (the composite is black
-    on white in the light theme, but on #333333 in the dark one), so it is read first.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        return as_image_array(value)
-    alphas = []
-    for layer in value.get("layers") or []:
-        if layer is None:
-            continue
-        arr = np.asarray(layer)
-        if arr.ndim == 3 and arr.shape[2] == 4:
-            alphas.append(arr[..., 3])
-    if alphas:
-        ink = np.max(np.stack(alphas), axis=0)
-        if not ink.any():
-            return None
-        return np.repeat((255 - ink)[..., None], 3, axis=2)
-    composite = value.get("composite")
-    if composite is None:
-        return None
-    image = as_image_array(composite)
-    return image
-
-
-def _open(image):
-    """Decode an uploaded file path here, naming only the file (never the server's folders) in errors."""
-    if isinstance(image, (str, Path)):
-        return load_image(image, name=Path(image).name)
-    return image
+def cannot_read(exc: Exception) -> str:
+    return f"### Cannot read this image\n{exc}"
 
 
 def _label(result: Recognition) -> dict[str, float] | str:
     if result.probabilities is None:
-        return "no digit"
+        return NO_DIGIT
     return {str(d): float(p) for d, p in enumerate(result.probabilities)}
-
-
-def stage_gallery(result: Recognition) -> list[tuple[np.ndarray, str]]:
-    """(picture, caption) for every stage, in the pipeline's order."""
-    return [(display_image(s.image), stage_caption(s)) for s in result.stages]
 
 
 def stage_table(result: Recognition) -> str:
     """Markdown: each stage's title, explanation and the prediction at that stage."""
     rows = ["| # | stage | what it does | model says |", "|---|---|---|---|"]
     for i, s in enumerate(result.stages, 1):
-        if s.skipped:
-            said = "*switched off*"
-        elif s.probabilities is None:
-            said = "-"
-        else:
-            said = f"**{s.digit}** ({s.confidence:.0%})"
-        rows.append(f"| {i} | {s.stage.title} | {s.stage.explanation} | {said} |")
+        rows.append(f"| {i} | {s.stage.title} | {s.stage.explanation} | {stage_state(s)} |")
     return "\n".join(rows)
 
 
@@ -104,93 +63,97 @@ def summary(result: Recognition) -> str:
             + (f", switched off: {', '.join(sorted(result.skipped))}" if result.skipped else ""))
 
 
-def analyze(image, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL, skip=()):
-    """(label, gallery, summary markdown, stage table markdown) for one image; messages for bad input."""
-    if image is None:
-        return "no digit", [], "### Draw a digit or upload a photo", ""
+@dataclass
+class DigitView:
+    """The Draw and Photo tabs: the answer, every stage, and the readings weighed on the way."""
+
+    label: dict | str
+    verdict: str  # Markdown
+    stages: str  # HTML: every stage's picture and caption
+    alternatives: str  # HTML table, empty unless the pipeline weighed several readings
+    table: str  # Markdown: what each stage does and says
+    model_views: str = ""  # HTML: a place for views of the model itself (issue 14), empty for now
+
+    @classmethod
+    def message(cls, text: str) -> "DigitView":
+        return cls(NO_DIGIT, text, "", "", "")
+
+    @classmethod
+    def of(cls, result: Recognition) -> "DigitView":
+        return cls(_label(result), summary(result), stageview.stage_gallery(result.stages),
+                   stageview.alternatives_table(getattr(result, "alternatives", None)), stage_table(result))
+
+
+def analyze(image, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL, skip=()) -> DigitView:
+    """One image (file path, data URL or array) through a pipeline, with the chosen stages switched off."""
     try:
-        image = _open(image)
-        result = recognize(image, pipeline=pipeline, model=model, skip=[s for s in (skip or []) if s in
-                                                                        {n for _, n in skippable_stages(pipeline)}])
+        image = load_upload(image)
+        if image is None:
+            return DigitView.message("### Draw a digit or upload a photo")
+        allowed = {name for _, name in skippable_stages(pipeline)}
+        result = recognize(image, pipeline=pipeline, model=model, skip=[s for s in skip or [] if s in allowed])
     except DigitlabError as exc:
-        return "no digit", [], f"### Cannot read this image\n{exc}", ""
-    return _label(result), stage_gallery(result), summary(result), stage_table(result)
+        return DigitView.message(cannot_read(exc))
+    return DigitView.of(result)
 
 
-def analyze_sketch(value, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL, skip=()):
-    image = sketch_to_image(value)
-    if image is None:
-        return "no digit", [], "### No digit found\nthe canvas is empty: draw a digit.", ""
-    return analyze(image, pipeline, model, skip)
+def analyze_sketch(drawing, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL, skip=()) -> DigitView:
+    """The Draw tab: ``drawing`` is the canvas as a PNG data URL ('' once it is cleared)."""
+    if not drawing:
+        return DigitView.message("### No digit found\nthe canvas is empty: draw a digit.")
+    return analyze(drawing, pipeline, model, skip)
 
 
-def compare(image, model: str = DEFAULT_MODEL):
-    """Both pipelines on the same input: (article label, article gallery, robust label, robust gallery, verdict)."""
-    if isinstance(image, dict):
-        image = sketch_to_image(image)
-    if image is None:
-        return "no digit", [], "no digit", [], "### Draw a digit or upload a photo"
-    out = []
-    lines = []
+@dataclass
+class CompareView:
+    """Both pipelines on the same image."""
+
+    article_label: dict | str
+    article_stages: str
+    robust_label: dict | str
+    robust_stages: str
+    verdict: str
+
+    @classmethod
+    def message(cls, text: str) -> "CompareView":
+        return cls(NO_DIGIT, "", NO_DIGIT, "", text)
+
+
+def compare(image, model: str = DEFAULT_MODEL) -> CompareView:
     try:
-        image = _open(image)
+        image = load_upload(image)
+        if image is None:
+            return CompareView.message("### Draw a digit or upload a photo")
+        results = {name: recognize(image, pipeline=name, model=model) for name in ("article", "robust")}
     except DigitlabError as exc:
-        return "no digit", [], "no digit", [], f"### Cannot read this image\n{exc}"
-    for name in ("article", "robust"):
-        try:
-            result = recognize(image, pipeline=name, model=model)
-        except DigitlabError as exc:
-            return "no digit", [], "no digit", [], f"### Cannot read this image\n{exc}"
-        out += [_label(result), stage_gallery(result)]
-        lines.append(f"- **{name}**: {result.summary()}")
-    return (*out, "\n".join(lines))
+        return CompareView.message(cannot_read(exc))
+    article, robust = results["article"], results["robust"]
+    return CompareView(_label(article), stageview.stage_gallery(article.stages), _label(robust),
+                       stageview.stage_gallery(robust.stages),
+                       "\n".join(f"- **{name}**: {r.summary()}" for name, r in results.items()))
 
 
-_LABEL_IN_NAME = re.compile(r"^(\d)(?:[_\-. ]|$)")
+@dataclass
+class EvaluationView:
+    """The article's table for the user's own photos."""
+
+    table: list[list]  # pipeline, switched off, accuracy, correct, n
+    misread: str  # HTML: the images the robust pipeline got wrong
+    notes: str  # Markdown
+
+    @classmethod
+    def message(cls, text: str) -> "EvaluationView":
+        return cls([], "", text)
 
 
-def labels_from_files(paths, csv_path=None) -> tuple[list[str], list[str], list[str]]:
-    """(paths, labels, problems): labels from a CSV (file,label by base name) or from names like 7_x.jpg."""
-    from_csv = {}
-    problems = []
-    if csv_path:
-        import csv
-
-        with open(csv_path, newline="", encoding="utf-8", errors="replace") as f:
-            for row in csv.DictReader(f):
-                if row.get("file") and row.get("label") is not None:
-                    from_csv[Path(row["file"]).name] = str(row["label"]).strip()
-    kept, labels = [], []
-    for p in paths or []:
-        name = Path(p).name
-        # Gradio keeps the original name; a CSV among the uploads is the manifest, not an image.
-        if name.lower().endswith(".csv"):
-            continue
-        label = from_csv.get(name)
-        if label is None:
-            m = _LABEL_IN_NAME.match(name)
-            label = m.group(1) if m else None
-        if label is None:
-            problems.append(f"{name}: no label (name it like 7_photo.jpg, or list it in a CSV)")
-            continue
-        kept.append(p)
-        labels.append(label)
-    return kept, labels, problems
-
-
-def evaluate_uploads(files, csv_file=None, model: str = DEFAULT_MODEL):
-    """The article's table for the user's own photos: accuracy per pipeline and per switched-off stage.
-
-    Returns (rows for a table, misread (image, caption) list, Markdown notes).
-    """
-    paths = [getattr(f, "name", f) for f in (files or [])]
-    csv_path = getattr(csv_file, "name", csv_file)
-    if not csv_path:
-        csv_path = next((p for p in paths if str(p).lower().endswith(".csv")), None)
-    paths, labels, problems = labels_from_files(paths, csv_path)
+def evaluate_uploads(files, model: str = DEFAULT_MODEL) -> EvaluationView:
+    """Accuracy per pipeline and per switched-off stage on labelled uploads (7_x.jpg, or a CSV file,label)."""
+    paths = [str(getattr(f, "name", f)) for f in files or []]
+    csv_path = next((p for p in paths if p.lower().endswith(".csv")), None)
+    paths, labels, problems = ev.label_uploads(paths, csv_path)
     if not paths:
-        return [], [], "### Upload labelled images\n" + ("\n".join(f"- {p}" for p in problems) or
-                                                        "Name each file like `7_anything.jpg`, or add a CSV `file,label`.")
+        return EvaluationView.message("### Upload labelled images\n" + ("\n".join(f"- {p}" for p in problems) or
+                                      "Name each file like `7_anything.jpg`, or add a CSV `file,label`."))
     images = []
     for p in paths:
         try:
@@ -205,41 +168,42 @@ def evaluate_uploads(files, csv_file=None, model: str = DEFAULT_MODEL):
             rows.append([pipeline, r.name.removeprefix(pipeline).strip() or "all stages", f"{r.accuracy:.1%}",
                          sum(o.correct for o in r.outcomes), r.n])
         if pipeline == "robust":
-            for p, image, o in zip(paths, images, reports[0].outcomes):
-                if not o.correct and not isinstance(image, Exception):
-                    misread.append((display_image(image), f"{Path(p).name}: label {o.label}, read {o.predicted or 'nothing'}"))
+            misread = [(image, f"{Path(p).name}: label {o.label}, read {o.predicted or 'nothing'}")
+                       for p, image, o in zip(paths, images, reports[0].outcomes)
+                       if not o.correct and not isinstance(image, Exception)]
     notes = f"{len(paths)} labelled images."
     if problems:
         notes += "\n\nSkipped:\n" + "\n".join(f"- {p}" for p in problems)
-    return rows, misread, notes
+    return EvaluationView(rows, stageview.captioned(misread), notes)
 
 
-def read_numbers(image, model: str = DEFAULT_MODEL):
-    """(annotated image, text markdown, digit gallery, readings state) for the Number tab."""
+@dataclass
+class NumberView:
+    """The Number tab: the image with a box on each digit, the text, and each digit's stages."""
+
+    boxes: str  # HTML
+    text: str  # Markdown
+    digits: str  # HTML: each digit as the model sees it; opening one shows its stages
+
+    @classmethod
+    def message(cls, text: str) -> "NumberView":
+        return cls("", text, "")
+
+
+def read_numbers(image, model: str = DEFAULT_MODEL) -> NumberView:
     from .numbers import read_number
 
-    if isinstance(image, dict):
-        image = sketch_to_image(image)
-    if image is None:
-        return None, "### Upload a photo or write a number", [], None
     try:
-        image = _open(image)
+        image = load_upload(image)
+        if image is None:
+            return NumberView.message("### Upload a photo or write a number")
         reading = read_number(image, classifier=load_classifier(model))
-        annotated = display_image(draw_readings(image, reading.digits))
+        boxes = stageview.picture(draw_readings(image, reading.digits), "the digits found")
     except DigitlabError as exc:
-        return None, f"### Cannot read this image\n{exc}", [], None
+        return NumberView.message(cannot_read(exc))
     if not reading.digits:
-        return annotated, f"### No digits found\n{reading.reason}.", [], None
-    text = reading.text.replace("\n", "  \n")
-    gallery = [(display_image(d.stages[-1].image), f"{d.digit} ({d.confidence:.0%})") for d in reading.digits]
-    return annotated, f"### {text}", gallery, reading
-
-
-def digit_stages(reading, index: int):
-    """The stage gallery of one digit of a number reading (for the Number tab's 'on demand' view)."""
-    if reading is None or index is None or not (0 <= index < len(reading.digits)):
-        return []
-    return [(display_image(s.image), stage_caption(s)) for s in reading.digits[index].stages]
+        return NumberView(boxes, f"### No digits found\n{reading.reason}.", "")
+    return NumberView(boxes, "### " + reading.text.replace("\n", "  \n"), stageview.number_digits(reading.digits))
 
 
 def examples(kind: str) -> list[str]:

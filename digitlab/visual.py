@@ -29,14 +29,24 @@ def display_image(image: np.ndarray | None) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def stage_caption(stage_result) -> str:
-    """'Title: 7 (98%)' — or why there is no prediction at this stage."""
+SWITCHED_OFF = "switched off"
+NOT_REACHED = "not reached"
+
+
+def stage_state(stage_result) -> str:
+    """What the model says at a stage ('7 (98%)'), or why it says nothing; the one wording the
+    app's pictures and table and the CLI's explain all use."""
     s = stage_result
     if s.skipped:
-        return f"{s.stage.title}: switched off"
+        return SWITCHED_OFF
     if s.probabilities is None:
-        return f"{s.stage.title}: not reached"
-    return f"{s.stage.title}: {s.digit} ({s.confidence:.0%})"
+        return NOT_REACHED
+    return f"{s.digit} ({s.confidence:.0%})"
+
+
+def stage_caption(stage_result) -> str:
+    """'Title: 7 (98%)' — or why there is no prediction at this stage."""
+    return f"{stage_result.stage.title}: {stage_state(stage_result)}"
 
 
 def stage_sheet(result, tile: int = 200) -> np.ndarray:

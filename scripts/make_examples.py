@@ -3,18 +3,15 @@
     python scripts/make_examples.py
 """
 
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+import photosim as sim
+from digitlab.data import load_mnist
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import photosim as sim  # noqa: E402
-from digitlab.data import load_mnist  # noqa: E402
-
 OUT = ROOT / "assets" / "examples"
 
 

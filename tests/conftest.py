@@ -1,14 +1,12 @@
 """Shared fixtures: MNIST, the shipped models, and seeded simulated images."""
 
 import socket
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 

@@ -1,13 +1,21 @@
 """The Gradio app through its API (gradio_client), launched in-process on loopback."""
 
+import base64
+import html
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import free_port
 import photosim as sim
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,15 +37,20 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
+def png_data_url(rgba: np.ndarray) -> str:
+    """What the Draw tab's canvas sends: the drawing as a PNG data URL."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode()
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, mnist):
     folder = tmp_path_factory.mktemp("app")
     rng = np.random.default_rng(11)
     digit = mnist.x_test[np.flatnonzero(mnist.y_test == 3)[0]]
-    sketch = sim.sketch_digit(digit, rng, side=560, transparent=True)  # what the sketchpad's layer holds
-    cv2.imwrite(str(folder / "sketch.png"), cv2.cvtColor(sketch, cv2.COLOR_RGBA2BGRA))
-    empty = np.zeros((560, 560, 4), np.uint8)
-    cv2.imwrite(str(folder / "empty.png"), empty)
+    # The canvas sends its drawing at 140x140.
+    (folder / "sketch.txt").write_text(png_data_url(sim.sketch_digit(digit, rng, side=140, transparent=True)))
+    (folder / "empty.txt").write_text(png_data_url(np.zeros((140, 140, 4), np.uint8)))
     photo_digit = mnist.x_test[np.flatnonzero(mnist.y_test == 6)[2]]
     photo = sim.photo_digit(photo_digit, rng, "typical", size=(3000, 4000))
     cv2.imwrite(str(folder / "photo.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
@@ -57,37 +70,49 @@ def top_confidence(value) -> float:
     return max(c["confidence"] for c in value["confidences"]) if isinstance(value, dict) else 0.0
 
 
-def test_sketch_gives_digit_and_all_stages(client, files):
-    from gradio_client import handle_file
+def captions(stages_html: str) -> list[str]:
+    return [html.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", stages_html)]
 
-    layer = handle_file(str(files / "sketch.png"))
-    label, gallery, verdict, table = client.predict({"background": None, "layers": [layer], "composite": layer},
-                                                   "robust", "cnn", [], api_name="/sketch")
-    assert label_of(label) == "3"
+
+def pictures(stages_html: str) -> list[np.ndarray]:
+    """The inline images of a stage view, decoded."""
+    urls = re.findall(r'src="data:image/(?:png|jpeg);base64,([^"]+)"', stages_html)
+    return [cv2.imdecode(np.frombuffer(base64.b64decode(u), np.uint8), cv2.IMREAD_UNCHANGED) for u in urls]
+
+
+def test_sketch_gives_digit_and_all_stages(client, files):
     from digitlab.pipeline import PIPELINES
 
-    assert len(gallery) == len(PIPELINES["robust"])
-    assert gallery[0]["caption"].startswith(PIPELINES["robust"][0].title)
-    assert gallery[-1]["caption"].startswith("Centre by mass: 3")
+    label, verdict, stages, alternatives, table, model_views = client.predict(
+        (files / "sketch.txt").read_text(), "robust", "cnn", [], api_name="/sketch")
+    assert label_of(label) == "3"
+    said = captions(stages)
+    assert len(said) == len(PIPELINES["robust"]) == len(pictures(stages))
+    assert said[0].startswith(PIPELINES["robust"][0].title)
+    assert said[-1].startswith("Centre by mass: 3")
     assert "**3**" in verdict and "Normalise stroke width" in table
+    # The stage pictures travel inside the answer, and the 28x28 ones at their own size.
+    assert pictures(stages)[-1].shape[:2] == (28, 28) and "/file=" not in stages
 
 
 def test_cleared_sketch_gives_no_digit(client, files):
-    assert label_of(client.predict({"background": None, "layers": [], "composite": None}, "robust", "cnn", [],
-                                   api_name="/sketch")[0]) == "no digit"
-    empty = __import__("gradio_client").handle_file(str(files / "empty.png"))
-    label, gallery, verdict, _ = client.predict({"background": None, "layers": [empty], "composite": empty},
-                                                "robust", "cnn", [], api_name="/sketch")
-    assert label_of(label) == "no digit" and "empty" in verdict
+    for drawing in ("", (files / "empty.txt").read_text()):
+        label, verdict, stages, *_ = client.predict(drawing, "robust", "cnn", [], api_name="/sketch")
+        assert label_of(label) == "no digit"
+    assert "empty" in client.predict("", "robust", "cnn", [], api_name="/sketch")[1]
 
 
 def test_uploaded_12mp_photo(client, files):
     from gradio_client import handle_file
 
-    label, gallery, verdict, _ = client.predict(handle_file(str(files / "photo.jpg")), "robust", "cnn", [],
-                                                api_name="/photo")
+    label, verdict, stages, alternatives, *_ = client.predict(handle_file(str(files / "photo.jpg")), "robust", "cnn",
+                                                              [], api_name="/photo")
     assert label_of(label) == "6"
-    assert len(gallery) == 13
+    assert len(captions(stages)) == 13
+    # The readings the robust pipeline weighed, one of them kept.
+    assert "Alternatives considered" in alternatives and alternatives.count(">kept<") == 1
+    # Photo stages are thumbnails, not the 12 MP image.
+    assert max(max(p.shape[:2]) for p in pictures(stages)) <= 240
 
 
 def test_workshop_options_change_the_result(client, files):
@@ -96,42 +121,47 @@ def test_workshop_options_change_the_result(client, files):
     photo = handle_file(str(files / "photo.jpg"))
     article = client.predict(photo, "article", "cnn", [], api_name="/photo")
     robust = client.predict(photo, "robust", "cnn", [], api_name="/photo")
-    assert len(article[1]) == 8 and len(robust[1]) == 13
-    # On a 12 MP photo the article's steps (squash the whole frame to 28x28 first) are unsure at best.
-    assert top_confidence(article[0]) < 0.9 < top_confidence(robust[0])
+    assert len(captions(article[2])) == 8 and len(captions(robust[2])) == 13
+    # On a 12 MP photo the article's steps (squash the whole frame to 28x28 first) are less sure.
+    assert top_confidence(article[0]) < top_confidence(robust[0])
     skipped = client.predict(photo, "robust", "cnn", ["polarity"], api_name="/photo")
-    assert "switched off" in skipped[1][3]["caption"] and label_of(skipped[0]) != "6"
+    assert captions(skipped[2])[3].endswith("switched off") and label_of(skipped[0]) != "6"
+    assert "switched off" in skipped[4]  # the table says it with the same words
     soft = client.predict(photo, "robust", "softmax", [], api_name="/photo")
-    assert "softmax" in soft[2]
+    assert "softmax" in soft[1]
 
 
 def test_broken_upload_gets_a_message(client, files):
     from gradio_client import handle_file
 
     for name, says in (("broken.jpg", "damaged"), ("notes.png", "text"), ("bomb.png", "megapixels")):
-        label, gallery, verdict, _ = client.predict(handle_file(str(files / name)), "robust", "cnn", [],
-                                                    api_name="/photo")
+        label, verdict, *_ = client.predict(handle_file(str(files / name)), "robust", "cnn", [], api_name="/photo")
         assert label_of(label) == "no digit" and "Cannot read this image" in verdict and says in verdict, verdict
+    for drawing, says in (("data:image/png;base64,!!!", "base64"), ("data:image/png;base64,aGVsbG8=", "text")):
+        label, verdict, *_ = client.predict(drawing, "robust", "cnn", [], api_name="/sketch")
+        assert label_of(label) == "no digit" and says in verdict, verdict
 
 
 def test_compare_and_number_endpoints(client, files):
     from gradio_client import handle_file
 
-    out = client.predict(handle_file(str(files / "photo.jpg")), "cnn", api_name="/compare")
-    assert label_of(out[2]) == "6" and "article" in out[4] and "robust" in out[4]
+    article_label, article_stages, robust_label, robust_stages, verdict = client.predict(
+        handle_file(str(files / "photo.jpg")), "cnn", api_name="/compare")
+    assert label_of(robust_label) == "6" and "article" in verdict and "robust" in verdict
+    assert len(captions(article_stages)) == 8 and len(captions(robust_stages)) == 13
     number = sorted((ROOT / "assets" / "examples").glob("number_0_*"))[0]
-    boxes, text, digits = client.predict(handle_file(str(number)), api_name="/number")  # State stays server-side
+    boxes, text, digits = client.predict(handle_file(str(number)), api_name="/number")
     expected = number.stem.split("label")[1]
-    assert text.strip("# \n") == expected and len(digits) == len(expected)
+    assert text.strip("# \n") == expected and digits.count("<details>") == len(expected)
+    assert "<img" in boxes
 
 
 def test_exposure_and_privacy_defaults(app_url):
     import urllib.error
-    import urllib.request
 
     import app
 
-    assert app_url.startswith("http://127.0.0.1:")  # loopback unless --host says otherwise
+    assert app_url.startswith("http://127.0.0.1:")  # loopback unless told otherwise
     demo = app.build_app()
     assert demo.delete_cache == (600, 900)  # uploads and outputs removed after 10-15 minutes
     assert app.MAX_UPLOAD == "20mb"
@@ -142,3 +172,37 @@ def test_exposure_and_privacy_defaults(app_url):
         except urllib.error.HTTPError as exc:
             status = exc.code
         assert status in (403, 404), (path, status)
+
+
+def test_address_precedence():
+    """Flags, then DIGITLAB_*, then Gradio's GRADIO_SERVER_*, then loopback:7860."""
+    import app
+
+    gradio_env = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "7931"}
+    both = {**gradio_env, "DIGITLAB_HOST": "127.0.0.2", "DIGITLAB_PORT": "7932"}
+    assert app.address(env={}) == ("127.0.0.1", 7860)
+    assert app.address(env=gradio_env) == ("0.0.0.0", 7931)
+    assert app.address(env=both) == ("127.0.0.2", 7932)
+    assert app.address("127.0.0.3", 7933, env=both) == ("127.0.0.3", 7933)
+
+
+def test_gradio_server_port_is_honoured():
+    """`GRADIO_SERVER_PORT=N python app.py` serves on N (as Gradio apps and Hugging Face Spaces expect)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGITLAB_HOST", "DIGITLAB_PORT"))}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env={**env, "GRADIO_SERVER_PORT": str(port)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "the app did not answer on GRADIO_SERVER_PORT"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -1,45 +1,51 @@
-"""A real browser (Debian's Chromium driven by Playwright): draw a digit, upload a photo, read the results.
+"""A real browser (Debian's Chromium driven by Playwright): draw a digit, upload a photo, read the results,
+on a desktop window and on a phone-sized touch screen.
 
 Screenshots land in tests/artifacts/ (ignored by git) for a person to look at.
 """
 
 import os
-import shutil
-import time
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK) or shutil.which("chromium") is None and
-                                not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="Debian's chromium is not installed")
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]  # a 7 as a polyline, in fractions of the canvas
+SHOWN_STAGES = ("() => [...document.querySelectorAll('.stage-gallery')]"
+                ".some(g => g.offsetParent && g.querySelectorAll('img').length >= 13)")
 
 
 @pytest.fixture(scope="module")
-def page():
+def server():
     import app
-    from playwright.sync_api import sync_playwright
 
     port = free_port()
     demo = app.serve(port=port, block=False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1400})
-        pg.goto(f"http://127.0.0.1:{port}/")
-        pg.get_by_text("Draw one digit").first.wait_for(timeout=30000)
-        yield pg
-        browser.close()
+    yield f"http://127.0.0.1:{port}/"
     demo.close()
 
 
-def record(artifacts, what: str, seconds: float) -> None:
-    """Latency as the browser sees it, for people to read (tests/artifacts/latency.txt); not asserted."""
-    with open(artifacts / "latency.txt", "a") as f:
-        f.write(f"{what}: {seconds * 1000:.0f} ms\n")
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_app(browser, url, **context_options):
+    page = browser.new_context(**context_options).new_page()
+    page.goto(url)
+    page.locator(".sketch[data-ready] canvas").first.wait_for(timeout=60000)
+    return page
 
 
 def visible_label(pg) -> str:
@@ -47,46 +53,75 @@ def visible_label(pg) -> str:
     return pg.locator("[data-testid='label-output-value'] h2, .output-class").locator("visible=true").first.inner_text()
 
 
-def draw_seven(pg, canvas):
-    box = canvas.bounding_box()
+def polyline(box, points, steps: int = 12):
     x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
-    points = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
-    pg.mouse.move(x0 + points[0][0] * w, y0 + points[0][1] * h)
-    pg.mouse.down()
+    out = [(x0 + points[0][0] * w, y0 + points[0][1] * h)]
     for (ax, ay), (bx, by) in zip(points, points[1:]):
-        for t in [i / 12 for i in range(1, 13)]:
-            pg.mouse.move(x0 + (ax + (bx - ax) * t) * w, y0 + (ay + (by - ay) * t) * h)
+        out += [(x0 + (ax + (bx - ax) * t / steps) * w, y0 + (ay + (by - ay) * t / steps) * h)
+                for t in range(1, steps + 1)]
+    return out
+
+
+def draw_with_mouse(pg, canvas, points):
+    path = polyline(canvas.bounding_box(), points)
+    pg.mouse.move(*path[0])
+    pg.mouse.down()
+    for x, y in path[1:]:
+        pg.mouse.move(x, y)
     pg.mouse.up()
 
 
-def test_draw_a_digit_and_see_every_stage(page, artifacts):
-    pg = page
-    pg.get_by_role("button", name="Brush").first.click()
-    canvas = pg.locator("canvas").locator("visible=true").first
-    draw_seven(pg, canvas)
-    started = time.perf_counter()
-    pg.wait_for_function("() => document.querySelectorAll('.stage-gallery img').length >= 13", timeout=30000)
-    record(artifacts, "sketch stroke -> label and 13 stages shown", time.perf_counter() - started)
-    pg.wait_for_timeout(500)
+def draw_with_finger(pg, canvas, points):
+    """One touch stroke, as a phone's touch screen reports it (Chrome DevTools touch events)."""
+    cdp = pg.context.new_cdp_session(pg)
+    path = polyline(canvas.bounding_box(), points)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": path[0][0], "y": path[0][1]}]})
+    for x, y in path[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_draw_right_after_load_and_see_every_stage(browser, server, artifacts):
+    pg = open_app(browser, server, viewport={"width": 1400, "height": 1400})
+    canvas = pg.locator(".sketch canvas").first
+    draw_with_mouse(pg, canvas, SEVEN)  # no tool picked first: the brush is ready
+    pg.wait_for_function(SHOWN_STAGES, timeout=30000)
     assert visible_label(pg).strip() == "7"
-    captions = pg.locator(".stage-gallery").first.inner_text()
-    assert "Centre by mass: 7" in captions
+    assert "Centre by mass: 7" in pg.locator(".stage-gallery").first.inner_text()
     pg.screenshot(path=str(artifacts / "draw.png"), full_page=True)
+    pg.get_by_role("button", name="Undo").first.click()  # the only stroke goes: the canvas is empty again
+    pg.get_by_text("the canvas is empty").first.wait_for(timeout=30000)
+    assert pg.locator(".stage-gallery img").count() == 0
+    draw_with_mouse(pg, canvas, SEVEN)
+    pg.wait_for_function(SHOWN_STAGES, timeout=30000)
+    pg.get_by_role("button", name="Clear").first.click()
+    pg.get_by_text("the canvas is empty").first.wait_for(timeout=30000)
 
 
-def test_upload_a_photo(page, artifacts):
-    pg = page
+def test_upload_a_photo(browser, server, artifacts):
+    pg = open_app(browser, server, viewport={"width": 1400, "height": 1400})
     pg.get_by_role("tab", name="Photo", exact=True).click()
     photo = sorted(EXAMPLES.glob("photo_typical_0_*"))[0]
     expected = photo.stem.split("label")[1]
     with pg.expect_file_chooser() as chooser:  # as a person does: click the upload area, pick a file
         pg.get_by_text("Click to Upload").locator("visible=true").first.click()
     chooser.value.set_files(str(photo))
-    started = time.perf_counter()
-    pg.wait_for_function(
-        "() => [...document.querySelectorAll('.stage-gallery')].some(g => g.offsetParent && g.querySelectorAll('img').length >= 13)",
-        timeout=60000)
-    record(artifacts, f"photo upload ({photo.name}) -> label and stages shown", time.perf_counter() - started)
-    pg.wait_for_timeout(500)
+    pg.wait_for_function(SHOWN_STAGES, timeout=60000)
     assert visible_label(pg).strip() == expected
     pg.screenshot(path=str(artifacts / "photo.png"), full_page=True)
+
+
+def test_phone_draw_with_a_finger(browser, server, artifacts):
+    """390 px wide touch screen: the canvas fits, a finger draws at once, the answer shows right under it."""
+    pg = open_app(browser, server, viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True,
+                  has_touch=True)
+    canvas = pg.locator(".sketch canvas").first
+    box = canvas.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 300
+    draw_with_finger(pg, canvas, SEVEN)
+    pg.wait_for_function(SHOWN_STAGES, timeout=30000)
+    assert visible_label(pg).strip() == "7"
+    label = pg.locator("[data-testid='label-output-value']").locator("visible=true").first.bounding_box()
+    # Right under the canvas, on the first screen: no scrolling to see the answer.
+    assert box["y"] + box["height"] <= label["y"] and label["y"] + 40 <= 844, (box, label)
+    pg.screenshot(path=str(artifacts / "phone.png"))

@@ -83,3 +83,13 @@ def test_every_subcommand_has_help():
 def test_missing_manifest_is_a_clear_error():
     proc = run("eval", "no/such/file.csv")
     assert proc.returncode == 2 and "no such manifest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explain_uses_the_apps_words_for_a_stage_state():
+    from digitlab.visual import SWITCHED_OFF
+
+    sketch = ROOT / "assets" / "examples" / "sketch_white_label9.png"
+    proc = run("explain", str(sketch), "--skip", "polarity")
+    assert proc.returncode == 0, proc.stderr
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("Make ink white"))
+    assert SWITCHED_OFF in line

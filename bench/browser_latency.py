@@ -1,0 +1,205 @@
+"""The app as a person uses it, timed in Debian's Chromium (Playwright): strokes, photos, page load.
+
+    python bench/browser_latency.py [--strokes 15] [--photos 4] [--app-dir DIR]
+
+Starts `python app.py` on a free loopback port, then measures, as seen by the page:
+  - page load: from navigation to a drawable canvas on the Draw tab;
+  - a stroke drawn with the mouse: from mouse-up until the label and every stage picture are shown;
+  - a photo picked through the file chooser (the Photo tab): from the file being chosen until the
+    label and every stage are shown, for a 1200x900 example and for 12 MP phone JPEGs.
+For each it prints the median and p90 time, and the HTTP requests and response bytes per update
+(from Chrome's network events, streaming responses included). Targets (issue 13): stroke <= 250 ms
+median and <= 400 ms p90, 12 MP photo <= 1.0 s, page load <= 2 s.
+
+--app-dir runs another checkout's app.py (to measure an older version side by side); the update is
+detected the same way for both: the visible `.stage-gallery` shows a new set of fully decoded images.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+from common import ROOT, free_port, table
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+EXAMPLES = ROOT / "assets" / "examples"
+
+# True once the visible stage gallery shows at least `n` decoded images that differ from the last update's.
+UPDATED_JS = """(n) => {
+  const g = [...document.querySelectorAll('.stage-gallery')].find(e => e.offsetParent);
+  if (!g) return false;
+  const imgs = [...g.querySelectorAll('img')];
+  if (imgs.length < n || !imgs.every(i => i.complete && i.naturalWidth > 0)) return false;
+  const sig = imgs.map(i => i.currentSrc || i.src).join('|');
+  if (sig === window.__lastStages) return false;
+  window.__lastStages = sig;
+  return true;
+}"""
+
+
+class Network:
+    """HTTP requests started and response bytes received since the last reset (Chrome DevTools protocol;
+    streaming responses included, inline data: images not counted)."""
+
+    def __init__(self, page):
+        self.requests = 0
+        self.bytes = 0
+        self._http = set()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.requestWillBeSent", self._request)
+        cdp.on("Network.dataReceived", self._data)
+
+    def _request(self, event):
+        if event["request"]["url"].startswith("http"):
+            self._http.add(event["requestId"])
+            self.requests += 1
+
+    def _data(self, event):
+        if event["requestId"] in self._http:
+            self.bytes += event.get("dataLength", 0)
+
+    def reset(self):
+        self.requests = self.bytes = 0
+
+
+def start_app(app_dir: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(app_dir)})
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the app did not start")
+
+
+def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
+    import photosim as sim
+    from digitlab.data import load_mnist
+
+    mnist = load_mnist()
+    rng = np.random.default_rng(5)
+    paths = []
+    for k in range(count):
+        img = sim.photo_digit(mnist.x_test[20 + k], rng, "typical", size=(3000, 4000))
+        path = folder / f"phone_{k}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        paths.append(path)
+    return paths
+
+
+def stroke(pg, box, cell: int, cells: int = 4):
+    """A short zig-zag in one cell of a cells x cells grid over the canvas' middle, so strokes do not pile up
+    (the old image editor keeps its toolbars over the canvas' edges)."""
+    side_x, side_y = 0.6 * box["width"] / cells, 0.6 * box["height"] / cells
+    x0 = box["x"] + 0.2 * box["width"] + (cell % cells + 0.2) * side_x
+    y0 = box["y"] + 0.2 * box["height"] + (cell // cells % cells + 0.2) * side_y
+    w, h = 0.6 * side_x, 0.6 * side_y
+    points = [(0, 0), (w, 0), (0, h), (w, h)]
+    pg.mouse.move(x0, y0)
+    pg.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        for t in np.linspace(0.1, 1, 8):
+            pg.mouse.move(x0 + ax + (bx - ax) * t, y0 + ay + (by - ay) * t)
+    pg.mouse.up()
+
+
+HEADERS = ["update", "n", "median", "p90", "max", "requests", "bytes in", "target"]
+
+
+def summarise(what, times, requests, sizes, target):
+    t = np.array(times) * 1000
+    return [what, len(times), f"{np.median(t):.0f} ms", f"{np.percentile(t, 90):.0f} ms", f"{np.max(t):.0f} ms",
+            f"{np.median(requests):.0f}", f"{np.median(sizes) / 1024:.0f} KB", target]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--strokes", type=int, default=15)
+    parser.add_argument("--photos", type=int, default=4, help="uploads of each photo kind")
+    parser.add_argument("--app-dir", type=Path, default=ROOT, help="checkout whose app.py is measured")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    stages = {"robust": 13}["robust"]
+    big = twelve_mp_photos(Path(tempfile.mkdtemp()))
+    small = sorted(EXAMPLES.glob("photo_typical_*.jpg"))
+    port = free_port()
+    server = start_app(args.app_dir.resolve(), port)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # Tall enough that every stage picture is on screen (lazily loaded images elsewhere would never load).
+            pg = browser.new_page(viewport={"width": 1280, "height": 2400})
+            net = Network(pg)
+            loads, load_requests, load_bytes = [], [], []
+            for _ in range(3):
+                net.reset()
+                started = time.perf_counter()
+                pg.goto(f"http://127.0.0.1:{port}/")
+                pg.locator("canvas").locator("visible=true").first.wait_for(timeout=60000)
+                loads.append(time.perf_counter() - started)
+                load_requests.append(net.requests)
+                load_bytes.append(net.bytes)
+            rows.append(summarise("page load -> canvas shown", loads, load_requests, load_bytes, "<= 2 s"))
+            brush = pg.get_by_role("button", name="Brush")
+            if brush.count():  # the old gr.Sketchpad needs its brush picked first (not timed)
+                brush.first.click()
+            canvas = pg.locator("canvas").locator("visible=true").first
+            times, requests, sizes = [], [], []
+            for k in range(args.strokes):
+                box = canvas.bounding_box()
+                net.reset()
+                stroke(pg, box, k)
+                started = time.perf_counter()
+                pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
+                times.append(time.perf_counter() - started)
+                requests.append(net.requests)
+                sizes.append(net.bytes)
+                pg.wait_for_timeout(150)  # a person's pause between strokes
+            rows.append(summarise("one stroke -> label + every stage", times, requests, sizes,
+                                  "<= 250 ms median, <= 400 ms p90"))
+            print(table(HEADERS, rows), flush=True)
+            pg.get_by_role("tab", name="Photo", exact=True).click()
+            for what, files, target in (("1200x900 photo", small, "-"), ("12 MP phone JPEG", big, "<= 1.0 s")):
+                times, requests, sizes = [], [], []
+                for k in range(args.photos):
+                    clear = pg.get_by_role("button", name="Remove Image").locator("visible=true")
+                    if clear.count():
+                        clear.first.click()
+                    upload = pg.get_by_text("Click to Upload").locator("visible=true").first
+                    upload.wait_for(timeout=30000)
+                    pg.wait_for_timeout(300)  # let the clearing update settle
+                    with pg.expect_file_chooser() as chooser:
+                        upload.click()
+                    net.reset()
+                    started = time.perf_counter()
+                    chooser.value.set_files(str(files[k % len(files)]))
+                    pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
+                    times.append(time.perf_counter() - started)
+                    requests.append(net.requests)
+                    sizes.append(net.bytes)
+                rows.append(summarise(f"{what} chosen -> label + every stage", times, requests, sizes, target))
+                print(table(HEADERS, rows), flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+if __name__ == "__main__":
+    main()
