@@ -115,13 +115,15 @@ def _cmd_eval(args) -> int:
 
 def _cmd_read(args) -> int:
     from .model import load_classifier
-    from .numbers import read_number
+    from .numbers import explain_reading, read_number
 
     classifier = load_classifier(args.model)
 
     def describe(image) -> str:
-        text = read_number(image, classifier=classifier).text
-        return text.replace("\n", " / ") if text else "(no digits found)"
+        reading = read_number(image, classifier=classifier)
+        text = reading.text_with_separators if args.keep_separators else reading.text
+        out = text.replace("\n", " / ") if text else f"(no number: {reading.reason})"
+        return out + ("\n" + explain_reading(reading) if args.explain else "")
 
     return _for_each_image(args.images, describe)
 
@@ -208,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("read", help="read whole numbers anywhere in each image")
     p.add_argument("images", nargs="+")
+    p.add_argument("--keep-separators", action="store_true", help="keep . , - / between digits (default: digits only)")
+    p.add_argument("--explain", action="store_true",
+                   help="print every line found with its winning segmentation and the runner-up")
     add_common(p, pipeline=False)
     p.set_defaults(func=_cmd_read)
 

@@ -1,8 +1,13 @@
-"""Read whole numbers anywhere in an image: find each digit, classify it, order them into lines.
+"""Read whole numbers anywhere in an image: segmentation by recognition.
 
-The page goes through the robust pipeline's page stages (transparency .. ruled lines); every
-candidate digit then goes through its digit stages (crop .. centre by mass), exactly the
-stages a single digit gets.
+The page goes through the robust pipeline's page stages (transparency .. ruled lines). Each
+line of marks is over-segmented into pieces (``numbers_layout``); every run of up to
+``MAX_GROUP_PIECES`` consecutive pieces that could be one digit goes through the digit stages
+(crop .. centre by mass), exactly the stages a single digit gets, and is scored by the
+classifier (which digit) and the verifier (a digit at all). A dynamic programme over the
+pieces then picks the grouping with the best total: each piece is in one digit, or skipped
+as a non-digit (a ruled-line stub, a cell border, the page margin, a separator). The
+winning segmentation and the runner-up are kept for display.
 """
 
 from __future__ import annotations
@@ -11,21 +16,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import segmentation as seg
+from . import numbers_layout as layout
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
-from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, classify_ladders, run_stages
+from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, classify_ladders, explore, run_stages
 
-# Below this model probability a candidate is treated as "not a digit" (a smudge, a letter).
-MIN_DIGIT_CONFIDENCE = 0.5
-# Marks shorter than this fraction of the typical digit height are punctuation or specks.
-MIN_HEIGHT_RATIO = 0.45
-# A blob wider than this times the typical digit height holds several touching digits.
-SPLIT_WIDTH_RATIO = 1.1
-# Wider than this times its height, a blob is never read as one digit.
-WHOLE_MAX_WIDTH_RATIO = 2.0
-# Typical handwritten digit width as a fraction of its height, for guessing how many touch.
-DIGIT_ASPECT = 0.72
+# A group of pieces is read as a digit when verifier x classifier confidence beats this; below, skipping it wins.
+ACCEPT_SCORE = 0.3
+# Reading a digit across a cut through one mark (or between strokes of one digit) costs this much log-score.
+CUT_PENALTY = 1.5
+# At most this many consecutive pieces form one digit.
+MAX_GROUP_PIECES = 4
+# A digit is at least this fraction of its line's digit height, at most MAX_HEIGHT_RATIO of it ...
+MIN_HEIGHT_RATIO = 0.5
+MAX_HEIGHT_RATIO = 1.7
+# ... at most this wide for its line height (wider is two digits or a line) ...
+MAX_WIDTH_RATIO = 1.3
+# ... and its pieces have gaps of at most this fraction of the height (a wider gap parts two digits).
+MAX_INNER_GAP = 0.3
+# A line is left out when it is smaller than this fraction of the tallest read line (a note in the margin).
+MIN_LINE_HEIGHT_RATIO = 0.55
+# Fewer pixels than this across (or down) is a scratch or a border's sliver, not a digit that can be read.
+MIN_DIGIT_WIDTH = 2
+MIN_DIGIT_HEIGHT = 8
+# How many segmentations per line the search keeps, to find a runner-up that reads differently.
+KEEP_SEGMENTATIONS = 8
 
 
 @dataclass
@@ -36,148 +51,277 @@ class DigitReading:
     probabilities: np.ndarray
     stages: list[StageResult]
     line: int = 0
+    verifier: float = 1.0  # how sure the verifier is that this is a digit at all
+
+
+@dataclass
+class Segment:
+    """One step of a segmentation: consecutive pieces read as a digit, or skipped (a non-digit or separator)."""
+
+    box: tuple[int, int, int, int]  # x, y, w, h in the input image's pixels
+    digit: int | None  # None: skipped
+    confidence: float = 0.0  # the classifier's, for a digit
+    verifier: float = 0.0  # the verifier's "is a digit", for a digit
+    separator: str | None = None  # for a skipped piece shaped like . , - /
+    pieces: int = 1
+
+    @property
+    def label(self) -> str:
+        if self.digit is not None:
+            return f"{self.digit} ({self.confidence:.0%}, digit {self.verifier:.0%})"
+        return f"'{self.separator}'" if self.separator else "skipped"
+
+
+@dataclass
+class Segmentation:
+    """A way to read one line: its segments left to right and the search's total score."""
+
+    score: float
+    segments: list[Segment]
+
+    @property
+    def text(self) -> str:
+        return "".join(str(s.digit) for s in self.segments if s.digit is not None)
+
+    def describe(self) -> str:
+        return " | ".join(s.label for s in self.segments)
+
+
+@dataclass
+class LineReading:
+    box: tuple[int, int, int, int]  # x, y, w, h in the input image's pixels
+    best: Segmentation
+    runner_up: Segmentation | None
+    text: str  # digits only
+    text_with_separators: str  # digits with . , - / between them
+    left_out: str | None = None  # why the line is not part of the reading
 
 
 @dataclass
 class NumberReading:
-    text: str  # lines joined by "\n"
+    text: str  # lines joined by "\n", digits only
     digits: list[DigitReading]
     page_stages: list[StageResult] = field(default_factory=list)
     reason: str | None = None  # why nothing was read
-
-
-@dataclass
-class _Candidate:
-    x: int
-    y: int
-    w: int
-    h: int
-    mask: np.ndarray  # bool, the candidate's ink inside its box
-    parts: list["_Candidate"] = field(default_factory=list)  # a wide blob's split into touching digits
+    lines: list[LineReading] = field(default_factory=list)  # every line found, read or left out
+    text_with_separators: str = ""  # as ``text``, keeping . , - / between digits
 
     @property
-    def cy(self) -> float:
-        return self.y + self.h / 2
+    def segmentations(self) -> list[tuple[Segmentation, Segmentation | None]]:
+        """(winner, runner-up) for each line that is part of the reading."""
+        return [(ln.best, ln.runner_up) for ln in self.lines if ln.left_out is None]
 
 
-def find_candidates(ink: np.ndarray) -> list[_Candidate]:
-    """Digit-sized groups of ink: broken strokes merged, punctuation dropped, touching digits split."""
-    labels, stats, keep = seg.ink_components(ink)
-    if not keep:
-        return []
-    grouped = seg.group_strokes(stats, keep)
-    groups = [members for members, _ in grouped]
-    boxes = [box for _, box in grouped]
-
-    heights = np.array([b[3] for b in boxes], float)
-    typical = float(np.median(heights[heights >= 0.5 * heights.max()]))
-    candidates = []
-    for group, (x, y, w, h) in zip(groups, boxes):
-        if h < MIN_HEIGHT_RATIO * typical:
-            continue  # dots, commas, hyphens, specks
-        mask = np.isin(labels[y:y + h, x:x + w], group)
-        candidate = _Candidate(x, y, w, h, mask)
-        if w > SPLIT_WIDTH_RATIO * h and w > SPLIT_WIDTH_RATIO * typical:
-            # Too wide for one digit, usually: the model decides between whole and split.
-            candidate.parts = _split_touching(x, y, mask, typical)
-        candidates.append(candidate)
-    return candidates
-
-
-def _split_touching(x: int, y: int, mask: np.ndarray, typical: float) -> list[_Candidate]:
-    """Cut a blob of touching digits at the columns with the least ink near the expected cuts."""
-    h, w = mask.shape
-    count = max(2, int(round(w / (DIGIT_ASPECT * max(h, typical)))))
-    profile = mask.sum(axis=0).astype(float)
-    cuts = [0]
-    for k in range(1, count):
-        expected = k * w / count
-        lo, hi = int(expected - 0.25 * w / count), int(expected + 0.25 * w / count)
-        lo, hi = max(lo, cuts[-1] + 1), min(hi, w - 1)
-        cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(expected))
-    cuts.append(w)
-    parts = []
-    for a, b in zip(cuts, cuts[1:]):
-        piece = mask[:, a:b]
-        box = seg.bounding_box(piece)
-        if box is None:
-            continue
-        top, bottom, left, right = box
-        parts.append(_Candidate(x + a + left, y + top, right - left, bottom - top, piece[top:bottom, left:right]))
-    return parts
-
-
-def group_lines(candidates: list[_Candidate]) -> list[list[_Candidate]]:
-    """Lines top to bottom, each left to right: a candidate joins a line its centre falls within."""
-    lines: list[list[_Candidate]] = []
-    for c in sorted(candidates, key=lambda c: c.cy):
-        for line in lines:
-            top = np.median([m.y for m in line])
-            bottom = np.median([m.y + m.h for m in line])
-            if top <= c.cy <= bottom:
-                line.append(c)
-                break
-        else:
-            lines.append([c])
-    return [sorted(line, key=lambda c: c.x) for line in lines]
-
-
-def _digit_trail(ink: np.ndarray, c: _Candidate):
-    """The digit stages on one candidate's own ink; None if nothing usable is left."""
-    digit_ink = np.where(c.mask, ink[c.y:c.y + c.h, c.x:c.x + c.w], 0).astype(np.uint8)
+def _digit_trail(ink: np.ndarray, box, mask):
+    """The digit stages on one group's own ink; None if nothing usable is left."""
+    x, y, w, h = box
+    digit_ink = np.where(mask, ink[y:y + h, x:x + w], 0).astype(np.uint8)
     trail, why = run_stages(digit_ink, ROBUST_DIGIT_STAGES)
     return trail if why is None else None
 
 
-def read_number(image, classifier=None, model: str = DEFAULT_MODEL) -> NumberReading:
-    """Read every digit in the image; the text has one line per row of digits."""
+def _candidate_groups(line: layout.Line):
+    """(start, end) of every run of pieces that may be one digit, by geometry alone."""
+    pieces, height = line.pieces, line.height
+    groups = []
+    for i in range(len(pieces)):
+        if pieces[i].separator:
+            continue
+        for j in range(i + 1, min(len(pieces), i + MAX_GROUP_PIECES) + 1):
+            run = pieces[i:j]
+            if run[-1].separator:
+                break
+            x, y, w, h = layout.union_box(run)
+            if w > MAX_WIDTH_RATIO * height and w > 2:
+                break
+            gaps = [b.x - max(p.right for p in run[:k + 1]) for k, b in enumerate(run[1:])]
+            if gaps and max(gaps) > MAX_INNER_GAP * height:
+                break
+            if (MIN_HEIGHT_RATIO * height <= h <= MAX_HEIGHT_RATIO * height and w >= MIN_DIGIT_WIDTH
+                    and h >= MIN_DIGIT_HEIGHT and h <= layout.OUTLIER_HEIGHT_RATIO * line.page_height):
+                groups.append((i, j))
+    return groups
+
+
+def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
+    """The ``keep`` best segmentations of a line: [(score, [(start, end, is_digit)])], best first.
+
+    ``scores[(i, j)]`` is the log-gain of reading pieces i..j-1 as one digit; skipping a piece
+    gains nothing. A digit that holds only part of a mark (or of strokes that belong together)
+    pays half of ``CUT_PENALTY`` for each side where it was cut off: two digits parted inside one
+    mark pay it whole, so the reading must be clearly better than the mark read as one.
+    """
+    pieces = line.pieces
+    n = len(pieces)
+
+    def crossing(k, before_digit, after_digit):  # the price of boundary k (before piece k)
+        if not 0 < k < n or pieces[k].join == layout.GAP:
+            return 0.0
+        return CUT_PENALTY / 2 * (before_digit + after_digit)
+
+    best = {(0, False): [(0.0, [])]}
+    for i in range(n):
+        for last_digit in (False, True):
+            for score, path in best.get((i, last_digit), []):
+                steps = [(i + 1, 0.0, False)] + [(j, scores[(i, j)], True) for j in range(i + 1, n + 1) if (i, j) in scores]
+                for j, gain, is_digit in steps:
+                    total = score + gain - crossing(i, last_digit, is_digit)
+                    best.setdefault((j, is_digit), []).append((total, path + [(i, j, is_digit)]))
+        for j in range(i + 1, n + 1):
+            for d in (False, True):
+                if (j, d) in best:
+                    best[(j, d)] = _distinct_best(best[(j, d)], keep)
+    return _distinct_best(best.get((n, False), []) + best.get((n, True), []), keep)
+
+
+def _distinct_best(paths, keep):
+    """The top ``keep`` paths whose digit groupings differ (skips merged: they read the same)."""
+    out, seen = [], set()
+    for score, path in sorted(paths, key=lambda p: -p[0]):
+        key = tuple((i, j) for i, j, d in path if d)
+        if key not in seen:
+            seen.add(key)
+            out.append((score, path))
+            if len(out) == keep:
+                break
+    return out
+
+
+def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=None) -> NumberReading:
+    """Read every number in the image; the text has one line per line of digits."""
     rgb = as_image_array(image)
     classifier = classifier or load_classifier(model)
+    if verifier is None:
+        from .verifier import load_verifier
+
+        verifier = load_verifier()
     trail, reason = run_stages(rgb, ROBUST_PAGE_STAGES)
+    reading = _read_page(rgb, trail, reason, classifier, verifier)
+    if not reading.text:
+        # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper): try the other hypotheses.
+        for path in explore(rgb, ROBUST_PAGE_STAGES)[1:]:
+            other = _read_page(rgb, path.trail, path.reason, classifier, verifier)
+            if other.text:
+                return other
+    return reading
+
+
+def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     page = [StageResult(s, img, skipped) for s, img, skipped in trail]
     if reason is not None:
         return NumberReading("", [], page, reason)
     ink = trail[-1][1]
     scale = rgb.shape[1] / ink.shape[1]  # working size -> input pixels
-    lines = group_lines(find_candidates(ink))
+    lines = layout.find_lines(ink)
     if not lines:
-        return NumberReading("", [], page, "no digit-shaped marks found")
+        return NumberReading("", [], page, "no marks found")
 
-    # Each candidate (and, for wide blobs, its split) through the digit stages, then one model batch.
-    options = []  # (line, [[(candidate, trail), ...] per alternative])
+    # Every candidate group of every line through the digit stages, then one batch per model.
+    entries = []  # (line index, (i, j), box, trail)
     for index, line in enumerate(lines):
-        for c in line:
-            alternatives = []
-            for group in ([c], c.parts) if c.parts else ([c],):
-                prepared = [(p, _digit_trail(ink, p)) for p in group]
-                if all(t is not None for _, t in prepared):
-                    alternatives.append(prepared)
-            if c.parts and c.w > WHOLE_MAX_WIDTH_RATIO * c.h and len(alternatives) > 1:
-                alternatives = alternatives[1:]  # far too wide to be one digit
-            if alternatives:
-                options.append((index, alternatives))
-    if not options:
-        return NumberReading("", [], page, "no digit-shaped marks found")
-    trails = [t for _, alts in options for alt in alts for _, t in alt]
-    per_trail = classify_ladders([[img for _, img, _ in t] for t in trails], classifier)
-    readings, k = [], 0
-    for index, alternatives in options:
-        scored = []
-        for alt in alternatives:
-            stage_probs = per_trail[k:k + len(alt)]
-            k += len(alt)
-            # Geometric mean of the digits' confidences: a split must explain the blob better.
-            score = float(np.exp(np.mean([np.log(p[-1].max() + 1e-9) for p in stage_probs])))
-            scored.append((score, alt, stage_probs))
-        score, alt, stage_probs = max(scored, key=lambda item: item[0])
-        for (c, trail), sp in zip(alt, stage_probs):
-            final = sp[-1]
-            if final.max() < MIN_DIGIT_CONFIDENCE:
-                continue
-            box = tuple(int(round(v * scale)) for v in (c.x, c.y, c.w, c.h))
-            results = [StageResult(s, img, sk, p) for (s, img, sk), p in zip(trail, sp)]
-            readings.append(DigitReading(box, int(final.argmax()), float(final.max()), final, results, index))
-    text_lines = []
-    for index in sorted({r.line for r in readings}):
-        text_lines.append("".join(str(r.digit) for r in readings if r.line == index))
-    return NumberReading("\n".join(text_lines), readings, page, None if readings else "no confident digits")
+        for i, j in _candidate_groups(line):
+            box, mask = layout.union_mask(line.pieces[i:j])
+            t = _digit_trail(ink, box, mask)
+            if t is not None:
+                entries.append((index, (i, j), box, t))
+    finals = [t[-1][1] for _, _, _, t in entries]
+    probs = [p[0] for p in classify_ladders([[f] for f in finals], classifier)]
+    digit_scores = verifier.digit_scores(np.stack(finals)) if finals else np.zeros(0)
+    per_line = [dict() for _ in lines]
+    for (index, span, box, t), p, v in zip(entries, probs, digit_scores):
+        per_line[index][span] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, float(v), t)
+
+    def px(box):
+        return tuple(int(round(v * scale)) for v in box)
+
+    line_readings, winners = [], []
+    for index, line in enumerate(lines):
+        found = _search(line, {span: entry[0] for span, entry in per_line[index].items()})
+        segmentations = []
+        for score, path in found:
+            segments = []
+            for i, j, is_digit in path:
+                run = line.pieces[i:j]
+                box = px(layout.union_box(run))
+                if is_digit:
+                    _, p, v, _ = per_line[index][(i, j)]
+                    segments.append(Segment(box, int(p.argmax()), float(p.max()), v, pieces=j - i))
+                else:
+                    segments.append(Segment(box, None, separator=run[0].separator))
+            segmentations.append(Segmentation(score, segments))
+        best = segmentations[0]
+        # The runner-up: the best other reading, else the best other grouping of the same digits.
+        others = [sg for sg in segmentations[1:] if sg.text != best.text] or segmentations[1:]
+        runner_up = others[0] if others else None
+        x, y, w, h = layout.union_box(line.pieces)
+        reading = LineReading(px((x, y, w, h)), best, runner_up, best.text, _with_separators(best))
+        reading.left_out = _why_left_out(line, best)
+        line_readings.append(reading)
+        winners.append([(i, j) for i, j, d in found[0][1] if d])
+    tallest = max((ln.height for ln, r in zip(lines, line_readings) if r.left_out is None), default=0.0)
+    for ln, r in zip(lines, line_readings):
+        if r.left_out is None and ln.height < MIN_LINE_HEIGHT_RATIO * tallest:
+            r.left_out = "much smaller than the number: a note beside it"
+
+    # The winners' every stage through the classifier, for display.
+    chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
+              for span in spans]
+    ladders = classify_ladders([[img for _, img, _ in per_line[i][s][3]] for i, s in chosen], classifier)
+    digits = []
+    for (index, span), stage_probs in zip(chosen, ladders):
+        _, p, v, t = per_line[index][span]
+        box = px(layout.union_box(lines[index].pieces[span[0]:span[1]]))
+        results = [StageResult(s, img, sk, sp) for (s, img, sk), sp in zip(t, stage_probs)]
+        digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, results, index, v))
+    kept = [r for r in line_readings if r.left_out is None and r.text]
+    text = "\n".join(r.text for r in kept)
+    why = None if text else "no line of marks reads as digits"
+    return NumberReading(text, digits, page, why, line_readings, "\n".join(r.text_with_separators for r in kept))
+
+
+def _with_separators(seg: Segmentation) -> str:
+    """Digits with the separators that stand between them (not before the first or after the last digit)."""
+    digits = [k for k, s in enumerate(seg.segments) if s.digit is not None]
+    if not digits:
+        return ""
+    out = ""
+    for s in seg.segments[digits[0]:digits[-1] + 1]:
+        if s.digit is not None:
+            out += str(s.digit)
+        elif s.separator and (not out or out[-1].isdigit()):
+            out += s.separator
+    return out
+
+
+def _why_left_out(line: layout.Line, best: Segmentation) -> str | None:
+    """A line is left out when nothing in it reads as a digit, or its digit-sized marks are mostly not digits."""
+    read = [s for s in best.segments if s.digit is not None]
+    if not read:
+        return "no digits"
+    tall_skipped = sum(1 for s, p in _skipped_pieces(line, best) if p.h >= MIN_HEIGHT_RATIO * line.height)
+    if tall_skipped > len(read):
+        return f"mostly marks that are not digits ({tall_skipped} against {len(read)} digits): text or ruling"
+    return None
+
+
+def _skipped_pieces(line: layout.Line, best: Segmentation):
+    k = 0
+    for s in best.segments:
+        if s.digit is None and not s.separator:
+            yield s, line.pieces[k]
+        k += s.pieces
+
+
+def explain_reading(reading: NumberReading) -> str:
+    """The lines found, each with its winning segmentation and the runner-up, as text."""
+    if not reading.lines:
+        return f"  no lines ({reading.reason})"
+    out = []
+    for k, ln in enumerate(reading.lines):
+        x, y, w, h = ln.box
+        state = f"left out: {ln.left_out}" if ln.left_out else f"read {ln.text!r}"
+        out.append(f"  line {k + 1} at x={x} y={y} ({w}x{h}): {state}")
+        out.append(f"    best      ({ln.best.score:+.2f}): {ln.best.describe()}")
+        if ln.runner_up is not None:
+            out.append(f"    runner-up ({ln.runner_up.score:+.2f}) {ln.runner_up.text!r}: {ln.runner_up.describe()}")
+    return "\n".join(out)

@@ -385,3 +385,151 @@ def two_stroke_five(side: int = 560, gap: float = 0.08, transparent: bool = True
         out[..., 3] = ink
         return out
     return np.repeat((255 - ink)[..., None], 3, axis=2)
+
+
+# --- number pages: register rows, cheque amounts, numbers on ruled or coloured paper -----------
+
+
+def _separator_mark(canvas, kind: str, x: int, y: int, dh: int, pen: float, ink, opacity: float) -> int:
+    """Draw one separator (. , - /) at x on a digit row starting at y; returns the width it takes."""
+    layer = np.zeros(canvas.shape[:2], np.float32)
+    r = max(2, int(pen * 0.7))
+    thick = max(1, int(pen))
+    if kind == ".":
+        cv2.circle(layer, (x + r, y + dh - r), r, 1.0, -1, cv2.LINE_AA)
+        width = 2 * r
+    elif kind == ",":
+        cv2.line(layer, (x + r, y + dh - r), (x, y + dh + 2 * r), 1.0, thick, cv2.LINE_AA)
+        width = 2 * r
+    elif kind == "-":
+        cv2.line(layer, (x, y + dh // 2), (x + int(0.35 * dh), y + dh // 2), 1.0, thick, cv2.LINE_AA)
+        width = int(0.35 * dh)
+    else:  # "/"
+        cv2.line(layer, (x, y + dh), (x + int(0.5 * dh), y), 1.0, thick, cv2.LINE_AA)
+        width = int(0.5 * dh)
+    a = (layer * opacity)[..., None]
+    canvas[:] = canvas * (1 - a) + ink * a
+    return width + thick
+
+
+def _write_row(canvas, digits28, text: str, x: int, y: int, dh: int, pen: float, ink, opacity, rng, gap=(0.05, 0.3)):
+    """Write ``text`` (digits and . , - /) left to right from (x, y); digits come from ``digits28`` in order."""
+    k = 0
+    for ch in text:
+        if ch.isdigit():
+            m = pen_mask(digits28[k], dh, pen, rng)
+            k += 1
+            _compose(canvas, m, x, y, ink, opacity)
+            x += m.shape[1] + int(rng.uniform(*gap) * dh)
+        else:
+            x += int(0.08 * dh)
+            x += _separator_mark(canvas, ch, x, y, dh, pen, ink, opacity) + int(0.12 * dh)
+    return x
+
+
+def register_row(digits28: list[np.ndarray], values: list[int], rng: np.random.Generator):
+    """A row number written in a ruled register cell, scanned: cell borders, perhaps a dot and an underline,
+    a dark page margin on the left, faint ruling. Returns (RGB image, label)."""
+    dh = int(rng.integers(16, 40))
+    count = len(values)
+    h, w = int(dh * rng.uniform(5, 8)), int(dh * (0.9 * count + rng.uniform(2.5, 4.5)))
+    canvas, _, _, _ = _scene(rng, "register", (h, w))
+    for yy in range(int(rng.integers(0, dh)), h, int(dh * rng.uniform(0.9, 1.3))):  # faint ruling
+        cv2.line(canvas, (0, yy), (w, yy), (205, 200, 190), 1)
+    ink = np.array((50, 40, 35), np.float32) + rng.normal(0, 10, 3).astype(np.float32)
+    margin = int(rng.uniform(0.15, 0.3) * w) if rng.random() < 0.8 else 0
+    x = margin + int(rng.uniform(0.15, 0.3) * w)
+    y = int(rng.uniform(0.25, 0.55) * h)
+    pen = max(1.2, rng.uniform(0.06, 0.12) * dh)
+    end = _write_row(canvas, digits28, "".join(str(v) for v in values), x, y, dh, pen, ink, rng.uniform(0.7, 1.0), rng)
+    if rng.random() < 0.5:
+        cv2.circle(canvas, (min(w - 3, end + int(0.1 * dh)), y + dh - 2), max(1, int(pen / 2)), ink.tolist(), -1)
+    if rng.random() < 0.6:  # the underline people drew under the number
+        yy = y + dh + int(rng.uniform(0.2, 0.5) * dh)
+        cv2.line(canvas, (x - int(0.2 * dh), yy), (end, yy + int(rng.integers(-3, 4))), ink.tolist(), max(1, int(pen * 0.7)))
+    border = np.array((90, 80, 70), np.float32)
+    for xx in (margin + int(rng.uniform(0.02, 0.08) * w), w - 1 - int(rng.uniform(0, 0.08) * w)):
+        if rng.random() < 0.7:
+            cv2.line(canvas, (xx, 0), (xx + int(rng.integers(-2, 3)), h), border.tolist(), max(1, dh // 20))
+    if margin:
+        canvas[:, :margin] = np.array(rng.uniform(15, 60, 3), np.float32)
+    canvas *= _lighting(h, w, "register", rng)
+    return _camera(canvas, "register", rng), "".join(str(v) for v in values)
+
+
+def cheque_amount(digits28: list[np.ndarray], values: list[int], rng: np.random.Generator):
+    """A courtesy amount on a cheque: a printed box on patterned paper, thousands dots, perhaps a currency
+    mark before and a dash after, digits often touching. Returns (RGB image, label without separators)."""
+    digits = "".join(str(v) for v in values)
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    text = "." .join(groups) if rng.random() < 0.6 else "".join(groups)
+    dh = int(rng.integers(30, 60))
+    h, w = int(dh * rng.uniform(1.5, 2.1)), int(dh * (0.8 * len(values) + rng.uniform(1.5, 3.0)))
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[:] = np.array((228, 230, 225), np.float32) + rng.normal(0, 6, 3).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    period, angle = rng.uniform(4, 9), rng.uniform(0, np.pi)
+    pattern = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)  # guilloche-like texture
+    canvas -= (rng.uniform(8, 25) * (pattern > 0.6))[..., None]
+    box = np.array((120, 120, 130), np.float32)
+    cv2.rectangle(canvas, (2, 2), (w - 3, h - 3), box.tolist(), max(1, dh // 25))
+    ink = np.array(INKS[str(rng.choice(["black", "blue"]))], np.float32) + rng.normal(0, 8, 3).astype(np.float32)
+    pen = max(1.5, rng.uniform(0.05, 0.1) * dh)
+    x = int(rng.uniform(0.25, 0.5) * dh)
+    if rng.random() < 0.3:  # a currency mark: $ written as an S with a bar
+        t, r, cy = max(1, int(pen)), int(0.18 * dh), int(rng.uniform(0.15, 0.3) * h) + dh // 2
+        cv2.ellipse(canvas, (x + r, cy - r), (r, r), 0, 0, 270, ink.tolist(), t)
+        cv2.ellipse(canvas, (x + r, cy + r), (r, r), 0, 180, 450, ink.tolist(), t)
+        cv2.line(canvas, (x + r, cy - 3 * r), (x + r, cy + 3 * r), ink.tolist(), t)
+        x += int(0.7 * dh)
+    y = int(rng.uniform(0.15, 0.3) * h)
+    end = _write_row(canvas, digits28, text, x, y, dh, pen, ink, rng.uniform(0.8, 1.0), rng, gap=(-0.06, 0.15))
+    if rng.random() < 0.3 and end < w - 0.4 * dh:
+        _separator_mark(canvas, "-", end + int(0.1 * dh), y, dh, pen, ink, 1.0)
+    return _camera(canvas, "clean", rng), "".join(str(v) for v in values)
+
+
+def number_page_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, kind: str):
+    """``n`` simulated number images of one kind: "register" rows (2-3 digits), "cheque" amounts (2-6 digits),
+    or phone photos on "ruled", "squared", "coloured" or "saturated" paper (2-6 digits). Labels are digits only."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for _ in range(n):
+        count = int(rng.integers(2, 4)) if kind == "register" else int(rng.integers(2, 7))
+        picks = rng.choice(len(x), count, replace=False)
+        digits, values = [x[i] for i in picks], [int(y[i]) for i in picks]
+        if kind == "register":
+            image, label = register_row(digits, values, rng)
+        elif kind == "cheque":
+            image, label = cheque_amount(digits, values, rng)
+        else:
+            image, label = paper_number(digits, values, rng, kind)
+        images.append(image)
+        labels.append(label)
+    return images, labels
+
+
+def paper_number(digits28: list[np.ndarray], values: list[int], rng: np.random.Generator, paper: str,
+                 size: tuple[int, int] = (900, 1200)):
+    """One number photographed on the given paper (ruled, squared, coloured, saturated), typical light."""
+    h, w = size
+    canvas, ink, _, _ = _scene(rng, "typical", size, paper)
+    dh = int(rng.uniform(0.12, 0.25) * h)
+    pen = max(2.0, rng.uniform(0.06, 0.11) * dh)
+    masks = [pen_mask(d, dh, pen, rng) for d in digits28]
+    gaps = [int(rng.uniform(-0.03, 0.4) * dh) for _ in masks]
+    total = sum(m.shape[1] for m in masks) + sum(gaps)
+    x = int(rng.uniform(0.05 * w, max(0.06 * w, w - total - 0.05 * w)))
+    y = int(rng.uniform(0.15, 0.6) * h)
+    text = ""
+    for m, g, v in zip(masks, gaps, values):
+        if x + m.shape[1] >= w:
+            break
+        _compose(canvas, m, x, y, ink, 0.9)
+        text += str(v)
+        x += m.shape[1] + g
+    return _finish_photo(canvas, "typical", rng), text

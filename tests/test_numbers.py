@@ -1,10 +1,11 @@
-"""Reading whole numbers on rendered pages: spacing, touching digits, broken strokes, punctuation, lines."""
+"""Reading whole numbers on rendered pages: spacing, touching digits, broken strokes, punctuation, lines,
+ruled paper, cell borders and a dark page margin, separators kept on request, and the segmentations shown."""
 
 import cv2
 import numpy as np
 
 import photosim as sim
-from digitlab.numbers import read_number
+from digitlab.numbers import explain_reading, read_number
 
 
 def pick(mnist, label, k=0):
@@ -30,8 +31,7 @@ def page(mnist, rows, height=110, gap=0.35, pen=9, size=(700, 1100), ruled=False
             elif ch == " ":
                 x += int(0.4 * height)
             else:
-                sim._draw_separator(canvas, x, y, height, pen, ink, 0.95, np.random.default_rng("., -".index(ch)))
-                x += int(0.3 * height)
+                x += sim._separator_mark(canvas, ch, x + int(0.08 * height), y, height, pen, ink, 0.95) + int(0.25 * height)
         y += int(height * 1.8)
     for fn in marks:
         fn(canvas)
@@ -90,3 +90,49 @@ def test_digits_carry_boxes_and_stages(mnist, cnn):
         x, y, w, h = d.box
         assert 50 < h < 170 and w > 5
         assert d.stages[-1].image.shape == (28, 28)
+
+
+def cell(canvas, left=40, right=None, margin=30):
+    """Register-cell ruling drawn over a page: two vertical cell borders, a top border, and a dark page margin."""
+    h, w = canvas.shape[:2]
+    right = right or w - 40
+    for x in (left, right):
+        cv2.line(canvas, (x, 0), (x + 3, h), (90, 80, 70), 3)
+    cv2.line(canvas, (0, 20), (w, 22), (90, 80, 70), 3)
+    canvas[:, :margin] = (30, 25, 20)
+
+
+def test_ruled_paper_cell_borders_and_margin_are_left_out(mnist, cnn):
+    image = page(mnist, ["73"], size=(400, 500), ruled=True, marks=[lambda c: cell(c, left=45, right=420)])
+    assert read_number(image, classifier=cnn).text == "73"
+
+
+def test_touching_digits_on_ruled_paper(mnist, cnn):
+    image = page(mnist, ["2580"], gap=-0.06, ruled=True)
+    assert read_number(image, classifier=cnn).text == "2580"
+
+
+def test_separators_kept_on_request_digits_only_by_default(mnist, cnn):
+    reading = read_number(page(mnist, ["12.50", "7/25-9"]), classifier=cnn)
+    assert reading.text == "1250\n7259"
+    assert reading.text_with_separators == "12.50\n7/25-9"
+
+
+def test_a_page_of_only_ruled_lines_reads_as_no_number(cnn):
+    lined = np.full((900, 1200, 3), 244, np.uint8)
+    for y in range(50, 900, 45):
+        cv2.line(lined, (0, y), (1200, y + 6), (150, 170, 215), 2)  # a little slanted, as photographed
+    for x in range(80, 1200, 300):
+        cv2.line(lined, (x, 0), (x, 900), (215, 120, 120), 2)  # the margin rule
+    reading = read_number(lined, classifier=cnn)
+    assert reading.text == "" and reading.reason
+
+
+def test_winning_segmentation_and_runner_up_are_shown(mnist, cnn):
+    reading = read_number(page(mnist, ["317"], gap=-0.05), classifier=cnn)
+    (best, runner_up), = reading.segmentations
+    assert best.text == "317" and runner_up is not None and runner_up.text != "317"
+    assert best.score > runner_up.score
+    assert [s.digit for s in best.segments if s.digit is not None] == [3, 1, 7]
+    text = explain_reading(reading)
+    assert "best" in text and "runner-up" in text

@@ -1,0 +1,261 @@
+"""The layout of written numbers: lines of marks, each line over-segmented into pieces, and separators.
+
+A line is a chain of marks that overlap vertically and sit close side by side (a slanted
+baseline is followed mark to mark). Each line is cut into pieces: its marks, and slices of
+the wide ones cut at columns where only a thin stroke crosses (touching digits). Which
+pieces form which digit is not decided here: the number reader searches over groupings of
+consecutive pieces and lets the models judge (``numbers``). Separators (. , - /) are judged
+by shape, since the digit models know nothing of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import segmentation as seg
+from .mnist_stages import stroke_width
+
+# Two marks are on one line when the shorter's centre lies within the taller's height, stretched by this fraction.
+LINE_REACH = 0.15
+# ... and the gap between them is at most this many times the taller's height.
+LINE_GAP_RATIO = 1.6
+# A mark this many times taller than the median mark is a border or a flourish: it links no marks into a line.
+OUTLIER_HEIGHT_RATIO = 3.0
+# A line's digit height: the median height of its marks at least this fraction of its tallest one.
+TALL_MARK_RATIO = 0.5
+# Marks wider than this times the line's digit height may be touching digits: they get cut points.
+CUT_WIDTH_RATIO = 0.55
+# A cut goes where the column's ink is at most this many stroke widths (one stroke crossing, not a loop).
+CUT_MAX_INK = 1.6
+# Cuts are at least this fraction of the digit height from each other and from the mark's sides.
+CUT_SPACING_RATIO = 0.14
+# At most this many cuts per mark: enough for a run of 8 touching digits.
+MAX_CUTS = 8
+# Lines with more marks than this are text or texture, not a number; only the biggest are kept.
+MAX_PIECES_PER_LINE = 30
+# Separators are smaller than this fraction of the digit height (a digit is taller).
+SEPARATOR_HEIGHT_RATIO = 0.45
+# A dot is at least this many squared stroke widths of ink (less is a speck).
+MIN_SEPARATOR_AREA = 0.5
+# A slash leans at least this many degrees from vertical (handwritten 1s lean less).
+SLASH_MIN_LEAN = 24.0
+
+GAP, CUT, STROKES = "gap", "cut", "strokes"  # how a piece meets the previous one
+
+
+@dataclass
+class Piece:
+    """A piece of a line's ink: a mark, or a slice of a wide mark."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    mask: np.ndarray  # bool, the piece's ink inside its box
+    join: str = GAP  # how it meets the previous piece: a gap, a cut through one mark, or strokes of one digit
+    separator: str | None = None  # ".", ",", "-" or "/" when shaped like one
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+
+@dataclass
+class Line:
+    pieces: list[Piece]
+    height: float  # typical digit height in the line
+    top: int
+    bottom: int
+    page_height: float = 0.0  # the typical mark height on the whole page
+
+
+def union_box(pieces) -> tuple[int, int, int, int]:
+    x0, y0 = min(p.x for p in pieces), min(p.y for p in pieces)
+    x1, y1 = max(p.right for p in pieces), max(p.bottom for p in pieces)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def union_mask(pieces) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The box around the pieces and their ink painted into it."""
+    x, y, w, h = union_box(pieces)
+    mask = np.zeros((h, w), bool)
+    for p in pieces:
+        mask[p.y - y:p.bottom - y, p.x - x:p.right - x] |= p.mask
+    return (x, y, w, h), mask
+
+
+def _line_groups(boxes: np.ndarray) -> list[list[int]]:
+    """Indices of marks per line: marks are linked when they overlap vertically and are near; lines are the chains."""
+    x, y, w, h = (boxes[:, k].astype(float) for k in range(4))
+    cy = y + h / 2
+    taller = h[:, None] >= h[None, :]  # [i, j]: i is the taller
+    tall_top = np.where(taller, y[:, None], y[None, :])
+    tall_h = np.where(taller, h[:, None], h[None, :])
+    short_cy = np.where(taller, cy[None, :], cy[:, None])
+    within = (short_cy >= tall_top - LINE_REACH * tall_h) & (short_cy <= tall_top + (1 + LINE_REACH) * tall_h)
+    gap = np.maximum(x[None, :] - (x + w)[:, None], x[:, None] - (x + w)[None, :])
+    # A mark far taller than the typical one (a border, a long flourish) links to nothing: it would chain lines together.
+    typical = _typical_height(h, w)
+    ordinary = h <= OUTLIER_HEIGHT_RATIO * typical
+    linked = within & (gap <= LINE_GAP_RATIO * tall_h) & ordinary[:, None] & ordinary[None, :]
+    n = len(boxes)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(linked, 1))):
+        parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _typical_height(h: np.ndarray, w: np.ndarray) -> float:
+    """The height of the marks holding most of the ink, by area-weighted median; line-like marks do not count."""
+    blobby = (h <= 6 * w) & (w <= 6 * h)
+    if not blobby.any():
+        return float(np.median(h))
+    hs, weights = h[blobby], (h * w)[blobby]
+    order = np.argsort(hs)
+    cumulative = np.cumsum(weights[order])
+    return float(hs[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _cuts(mask: np.ndarray, height: float, stroke: float) -> list[int]:
+    """Columns inside a wide mark where only a thin stroke crosses: where touching digits may part."""
+    w = mask.shape[1]
+    spacing = max(2, int(CUT_SPACING_RATIO * height))
+    if w < 2 * spacing + 1:
+        return []
+    profile = mask.sum(axis=0).astype(float)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    order = np.argsort(smooth[spacing:w - spacing], kind="stable") + spacing
+    cuts: list[int] = []
+    for c in order:
+        if smooth[c] > CUT_MAX_INK * stroke or len(cuts) >= MAX_CUTS:
+            break
+        if all(abs(c - k) >= spacing for k in cuts):
+            cuts.append(int(c))
+    return sorted(cuts)
+
+
+def _slices(x: int, y: int, mask: np.ndarray, cuts: list[int]) -> list[Piece]:
+    pieces = []
+    for k, (a, b) in enumerate(zip([0] + cuts, cuts + [mask.shape[1]])):
+        box = seg.bounding_box(mask[:, a:b])
+        if box is None:
+            continue
+        top, bottom, left, right = box
+        pieces.append(Piece(x + a + left, y + top, right - left, bottom - top,
+                            mask[top:bottom, a + left:a + right], CUT if pieces else GAP))
+    return pieces
+
+
+def separator_shape(p: Piece, line_top: float, height: float) -> str | None:
+    """Which separator a piece is shaped like, or None: judged by size, shape and place in the line."""
+    if p.h >= SEPARATOR_HEIGHT_RATIO * height:
+        return "/" if _is_slash(p, height) else None
+    if p.w < 0.04 * height and p.h < 0.04 * height:
+        return None  # a speck
+    centre = (p.y + p.h / 2 - line_top) / height
+    if p.w >= 1.6 * p.h and p.w <= 0.9 * height and 0.25 <= centre <= 0.8:
+        return "-"
+    if p.h > 1.3 * p.w and centre > 0.7 and p.bottom > line_top + 0.95 * height:
+        return ","
+    if 0.4 <= p.w / max(p.h, 1) <= 2.5 and centre > 0.6 and p.w < 0.35 * height:
+        return "."
+    return None
+
+
+def _is_slash(p: Piece, height: float) -> bool:
+    """A thin straight stroke leaning far from vertical, about a digit tall."""
+    if not 0.7 * height <= p.h <= 1.5 * height:
+        return False
+    ys, xs = np.nonzero(p.mask)
+    if len(xs) < 10:
+        return False
+    cov = np.cov(np.stack([xs, ys]).astype(float))
+    values, vectors = np.linalg.eigh(cov)
+    if values[0] > 0.02 * values[1]:
+        return False  # not straight: a 1 with a flag, a 7, a curve
+    vx, vy = vectors[:, 1]
+    lean = np.degrees(np.arctan2(abs(vx), abs(vy)))
+    return SLASH_MIN_LEAN <= lean <= 70 and vx * vy < 0  # leaning right: "/"
+
+
+def find_lines(ink: np.ndarray) -> list[Line]:
+    """The lines of marks (top to bottom), each over-segmented into pieces left to right."""
+    labels, stats, keep = seg.ink_components(ink)
+    if not keep:
+        return []
+    keep = np.asarray(keep)
+    page_height = _typical_height(stats[keep, 3].astype(float), stats[keep, 2].astype(float))
+    lines = []
+    for members in _line_groups(stats[keep, :4]):
+        ids = keep[members]
+        heights = stats[ids, 3].astype(float)
+        height = float(np.median(heights[heights >= TALL_MARK_RATIO * heights.max()]))
+        if len(ids) > MAX_PIECES_PER_LINE:
+            ids = ids[np.argsort(-stats[ids, 4])[:MAX_PIECES_PER_LINE]]
+        ids = ids[np.argsort(stats[ids, 0], kind="stable")]
+        # Strokes the shared grouping rule joins (a 5's bar) meet as one digit's strokes, not across a gap.
+        group_of = {}
+        for k, (members_, _) in enumerate(seg.group_strokes(stats, list(ids))):
+            for i in members_:
+                group_of[i] = k
+        stroke = _line_stroke(labels, stats, ids)
+        pieces: list[Piece] = []
+        previous = None
+        for i in ids:
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            mask = labels[y:y + h, x:x + w] == i
+            cuts = _cuts(mask, height, stroke) if w > CUT_WIDTH_RATIO * height and h >= TALL_MARK_RATIO * height else []
+            parts = _slices(x, y, mask, cuts)
+            if parts and previous is not None and group_of[previous] == group_of[i]:
+                parts[0].join = STROKES
+            pieces.extend(parts)
+            previous = i
+        pieces = _with_small_marks(pieces, labels, stats, keep, height, stroke)
+        top = int(min(p.y for p in pieces))
+        bottom = int(max(p.bottom for p in pieces))
+        tall = [p for p in pieces if p.h >= TALL_MARK_RATIO * height]
+        line_top = float(np.median([p.y for p in tall])) if tall else top
+        for k, p in enumerate(pieces):
+            whole = p.join == GAP and (k + 1 == len(pieces) or pieces[k + 1].join == GAP)
+            p.separator = separator_shape(p, line_top, height) if whole else None  # a slice is part of a digit
+        lines.append(Line(pieces, height, top, bottom, page_height))
+    lines.sort(key=lambda ln: (ln.top + ln.bottom) / 2)
+    return lines
+
+
+def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float) -> list[Piece]:
+    """The line's pieces plus the small marks inside its span that the speck filter dropped: dots and commas."""
+    x0, x1 = min(p.x for p in pieces), max(p.right for p in pieces)
+    y0 = float(np.median([p.y for p in pieces if p.h >= TALL_MARK_RATIO * height] or [pieces[0].y]))
+    kept = set(int(i) for i in keep)
+    small = []
+    for i in range(1, len(stats)):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if i in kept or area < MIN_SEPARATOR_AREA * stroke ** 2 or max(w, h) >= SEPARATOR_HEIGHT_RATIO * height:
+            continue
+        if x0 <= x and x + w <= x1 and y0 + 0.3 * height <= y + h / 2 <= y0 + 1.3 * height:
+            small.append(Piece(x, y, w, h, labels[y:y + h, x:x + w] == i))
+    return sorted(pieces + small, key=lambda p: p.x) if small else pieces
+
+
+def _line_stroke(labels: np.ndarray, stats: np.ndarray, ids) -> float:
+    """The line's pen width, measured on its biggest mark."""
+    i = ids[int(np.argmax(stats[ids, 4]))]
+    x, y, w, h = (int(v) for v in stats[i, :4])
+    return max(1.0, stroke_width(labels[y:y + h, x:x + w] == i))
