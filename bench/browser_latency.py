@@ -16,17 +16,13 @@ detected the same way for both: the visible `.stage-gallery` shows a new set of 
 """
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import cv2
 import numpy as np
-from common import ROOT, free_port, table
+from common import ROOT, free_port, start_app, table
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,6 +40,10 @@ UPDATED_JS = """(n) => {
   window.__lastStages = sig;
   return true;
 }"""
+
+
+# digitlab's canvas marks itself ready once its script runs; the old gr.Sketchpad had no such mark.
+CANVAS_READY_JS = "() => !document.querySelector('.sketch') || !!document.querySelector('.sketch[data-ready]')"
 
 
 class Network:
@@ -70,20 +70,6 @@ class Network:
 
     def reset(self):
         self.requests = self.bytes = 0
-
-
-def start_app(app_dir: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONPATH": str(app_dir)})
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the app did not start")
 
 
 def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
@@ -138,7 +124,7 @@ def main():
     big = twelve_mp_photos(Path(tempfile.mkdtemp()))
     small = sorted(EXAMPLES.glob("photo_typical_*.jpg"))
     port = free_port()
-    server = start_app(args.app_dir.resolve(), port)
+    server = start_app(port, args.app_dir.resolve())
     rows = []
     try:
         with sync_playwright() as p:
@@ -152,6 +138,7 @@ def main():
                 started = time.perf_counter()
                 pg.goto(f"http://127.0.0.1:{port}/")
                 pg.locator("canvas").locator("visible=true").first.wait_for(timeout=60000)
+                pg.wait_for_function(CANVAS_READY_JS, timeout=60000)
                 loads.append(time.perf_counter() - started)
                 load_requests.append(net.requests)
                 load_bytes.append(net.bytes)
@@ -168,9 +155,9 @@ def main():
                 started = time.perf_counter()
                 pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
                 times.append(time.perf_counter() - started)
+                pg.wait_for_timeout(150)  # a person's pause between strokes; the network events arrive meanwhile
                 requests.append(net.requests)
                 sizes.append(net.bytes)
-                pg.wait_for_timeout(150)  # a person's pause between strokes
             rows.append(summarise("one stroke -> label + every stage", times, requests, sizes,
                                   "<= 250 ms median, <= 400 ms p90"))
             print(table(HEADERS, rows), flush=True)
@@ -191,6 +178,7 @@ def main():
                     chooser.value.set_files(str(files[k % len(files)]))
                     pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
                     times.append(time.perf_counter() - started)
+                    pg.wait_for_timeout(150)  # the network events arrive meanwhile
                     requests.append(net.requests)
                     sizes.append(net.bytes)
                 rows.append(summarise(f"{what} chosen -> label + every stage", times, requests, sizes, target))

@@ -7,7 +7,10 @@ The benchmarks import digitlab and photosim as installed packages: `pip install 
 import os
 import resource
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +42,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_app(port: int, app_dir: Path = ROOT) -> subprocess.Popen:
+    """`python app.py --port PORT` in app_dir (another checkout can be measured too), once it answers."""
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(app_dir)})
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the app did not start within 3 minutes")

@@ -6,24 +6,22 @@ Starts `python app.py` on a free loopback port. For each N, two rounds: every cl
 photo (a different 12 MP JPEG per client) and its own sketch, then all clients send the same photo
 and sketch (a workshop clicking one example). Each client alternates sketch and photo requests.
 Reports throughput, p50/p95 latency, errors, refusals and the server's memory after each round.
-Then one overflow round submits more requests at once than the queue holds (64 waiting + 2 running
-by default) and checks that the excess is refused with Gradio's "queue is full" message, not broken.
+Then one overflow round posts more requests at once than the queue holds (64 waiting + 2 running
+by default) and counts how many are queued and answered, and how many are refused at once with
+Gradio's "Queue is full" (HTTP 503) instead of a broken response.
 """
 
 import argparse
 import base64
-import os
-import subprocess
-import sys
+import json
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import cv2
 import numpy as np
-from common import ROOT, free_port, table
+from common import free_port, start_app, table
 
 import photosim as sim
 from digitlab.data import load_mnist
@@ -96,22 +94,54 @@ def run_round(url, n, requests, seconds, photo_of, sketch_of):
     return latencies, errors, refused, time.perf_counter() - started
 
 
-def overflow(url, photo, sketch, extra: int = 16):
-    """Submit more requests at once than the queue can hold; count answers, refusals and other errors."""
-    from gradio_client import Client, handle_file
+def overflow(url, photo: Path, extra: int = 16):
+    """More clients than the queue holds, all at once: each posts one 12 MP photo request straight to
+    Gradio's queue (the photo uploaded once beforehand, so every join lands within a moment).
+    Returns (total, answered, refused, other errors, the refusal's text)."""
+    import httpx
 
+    api = url.rstrip("/") + "/gradio_api"
+    config = httpx.get(url.rstrip("/") + "/config").json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "photo")
+    with open(photo, "rb") as f:
+        server_path = httpx.post(api + "/upload", files=[("files", (photo.name, f, "image/jpeg"))]).json()[0]
+    session = "overflow"
+    body = {"data": [{"path": server_path, "orig_name": photo.name, "meta": {"_type": "gradio.FileData"}},
+                     "robust", "cnn", []], "fn_index": fn_index, "session_hash": session, "event_data": None,
+            "trigger_id": None}
     total = QUEUE_SIZE + CONCURRENCY + extra
-    client = Client(url, verbose=False, max_workers=total)
-    jobs = [client.submit(handle_file(str(photo)), "robust", "cnn", [], api_name="/photo") if k % 2 else
-            client.submit(sketch, "robust", "cnn", [], api_name="/sketch") for k in range(total)]
-    done, refused, errors = 0, [], []
-    for job in jobs:
-        try:
-            job.result(timeout=600)
-            done += 1
-        except Exception as exc:  # noqa: BLE001
-            (refused if is_refusal(exc) else errors).append(f"{type(exc).__name__}: {exc}"[:160])
-    return total, done, refused, errors
+    statuses, refusal = [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(total)
+
+    def join():
+        with httpx.Client(timeout=60) as http:
+            barrier.wait()
+            r = http.post(api + "/queue/join", json=body)
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code != 200:
+                refusal.append(r.json().get("detail", r.text))
+
+    threads = [threading.Thread(target=join) for _ in range(total)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = statuses.count(200)
+    answered = failed = 0
+    with httpx.stream("GET", api + "/queue/data", params={"session_hash": session}, timeout=600) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    answered += bool(message.get("success"))
+                    failed += not message.get("success")
+                    if answered + failed == accepted:
+                        break
+    refused = statuses.count(503)
+    others = len(statuses) - accepted - refused + failed
+    return total, accepted, answered, refused, others, (refusal[0] if refusal else "")
 
 
 def main():
@@ -125,17 +155,10 @@ def main():
     folder = Path(tempfile.mkdtemp())
     photos, sketches = make_inputs(folder, max(args.clients))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    server = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     rows, first_errors = [], []
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         for n in args.clients:
             for inputs, photo_of, sketch_of in (("own photo each", lambda i: photos[i], lambda i: sketches[i]),
                                                 ("same photo", lambda i: photos[0], lambda i: sketches[0])):
@@ -153,13 +176,10 @@ def main():
         for line in first_errors:
             print(line)
         if not args.no_overflow:
-            total, done, refused, errors = overflow(url, photos[0], sketches[0])
-            print(f"\noverflow: {total} requests at once (queue {QUEUE_SIZE} + {CONCURRENCY} running): {done} answered, "
-                  f"{len(refused)} refused with a message, {len(errors)} other errors")
-            if refused:
-                print(f"  refusal: {refused[0]}")
-            for e in errors[:3]:
-                print(f"  error: {e}")
+            total, accepted, answered, refused, others, says = overflow(url, photos[0])
+            print(f"\noverflow: {total} photo requests at once (queue {QUEUE_SIZE} + {CONCURRENCY} running): "
+                  f"{accepted} queued and {answered} of them answered, {refused} refused at once (HTTP 503: "
+                  f"{says!r}), {others} other errors")
     finally:
         server.terminate()
         server.wait(20)

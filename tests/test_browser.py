@@ -125,3 +125,9 @@ def test_phone_draw_with_a_finger(browser, server, artifacts):
     # Right under the canvas, on the first screen: no scrolling to see the answer.
     assert box["y"] + box["height"] <= label["y"] and label["y"] + 40 <= 844, (box, label)
     pg.screenshot(path=str(artifacts / "phone.png"))
+    # The Photo tab: a phone offers its camera for an image file input, and the camera source is there too.
+    pg.get_by_role("tab", name="Photo", exact=True).click()
+    upload = pg.locator("input[type=file]").first
+    upload.wait_for(state="attached", timeout=30000)
+    assert "image" in (upload.get_attribute("accept") or "")
+    assert pg.get_by_role("button", name="Capture from camera").locator("visible=true").count() >= 1
