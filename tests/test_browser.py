@@ -89,6 +89,12 @@ def test_draw_right_after_load_and_see_every_stage(browser, server, artifacts):
     assert visible_label(pg).strip() == "7"
     assert "Centre by mass: 7" in pg.locator(".stage-gallery").first.inner_text()
     pg.screenshot(path=str(artifacts / "draw.png"), full_page=True)
+    # The workshop controls re-run the same drawing: the article's pipeline has 8 stages.
+    pg.get_by_text("Workshop controls").first.click()
+    pg.get_by_label("article").first.check()
+    pg.wait_for_function("() => document.querySelector('.stage-gallery')?.querySelectorAll('figure').length === 8",
+                         timeout=30000)
+    pg.get_by_label("robust").first.check()
     pg.get_by_role("button", name="Undo").first.click()  # the only stroke goes: the canvas is empty again
     pg.get_by_text("the canvas is empty").first.wait_for(timeout=30000)
     assert pg.locator(".stage-gallery img").count() == 0
