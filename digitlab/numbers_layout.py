@@ -23,6 +23,13 @@ LINE_REACH = 0.15
 LINE_GAP_RATIO = 1.6
 # A mark this many times taller than the median mark is a border or a flourish: it links no marks into a line.
 OUTLIER_HEIGHT_RATIO = 3.0
+# A flag: a chain of marks under this fraction of the body's height, at most FLAG_GAP_RATIO of it above the body.
+FLAG_HEIGHT_RATIO = 0.4
+FLAG_GAP_RATIO = 0.25
+# Chains of marks are one row when their bands overlap by this fraction of the shorter, and heights are this alike.
+ROW_OVERLAP = 0.6
+# A frame's ink covers less than this fraction of its box.
+FRAME_MAX_FILL = 0.2
 # A line's digit height: the median height of its marks at least this fraction of its tallest one.
 TALL_MARK_RATIO = 0.5
 # Marks wider than this times the line's digit height may be touching digits: they get cut points.
@@ -118,7 +125,62 @@ def _line_groups(boxes: np.ndarray) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
-    return list(groups.values())
+    return _attach_flags(_same_rows(list(groups.values()), y, h, ordinary), x, y, w, h)
+
+
+def _attach_flags(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
+    """A chain of short marks just above a taller chain and over it joins it: a 5's flag or a 7's serif drawn apart."""
+    def box(chain):
+        return x[chain].min(), y[chain].min(), (x + w)[chain].max(), (y + h)[chain].max()
+
+    for a in sorted(range(len(chains)), key=lambda k: -len(chains[k])):
+        if not chains[a]:
+            continue
+        ax0, ay0, ax1, ay1 = box(chains[a])
+        for b, other in enumerate(chains):
+            if b == a or not other:
+                continue
+            bx0, by0, bx1, by1 = box(other)
+            tall = ay1 - ay0
+            if (by1 - by0 < FLAG_HEIGHT_RATIO * tall and 0 <= ay0 - by1 < FLAG_GAP_RATIO * tall
+                    and bx0 >= ax0 - FLAG_GAP_RATIO * tall and bx1 <= ax1 + tall):
+                chains[a] = chains[a] + other
+                chains[b] = []
+    return [c for c in chains if c]
+
+
+def _same_rows(chains: list[list[int]], y: np.ndarray, h: np.ndarray, ordinary: np.ndarray) -> list[list[int]]:
+    """Chains on one row (far apart, e.g. widely spaced digits) joined: their bands overlap and their heights match."""
+    bands = []
+    for chain in chains:
+        members = [i for i in chain if ordinary[i]] or chain
+        bands.append((float(np.median(y[members])), float(np.median(y[members] + h[members]))))
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(chains)):
+            for b in range(a + 1, len(chains)):
+                (ta, ba), (tb, bb) = bands[a], bands[b]
+                overlap = min(ba, bb) - max(ta, tb)
+                shorter, taller = sorted((ba - ta, bb - tb))
+                if overlap >= ROW_OVERLAP * shorter and shorter >= ROW_OVERLAP * taller:
+                    chains[a] = chains[a] + chains.pop(b)
+                    bands[a] = (min(ta, tb), max(ba, bb))
+                    bands.pop(b)
+                    merged = True
+                    break
+            if merged:
+                break
+    return chains
+
+
+def _frames(boxes: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Marks that are frames (a printed box, a cell's ruling): thin ink enclosing another sizeable mark."""
+    x, y, w, h = (boxes[:, k] for k in range(4))
+    inside = ((x[None, :] > x[:, None]) & (x[None, :] + w[None, :] < (x + w)[:, None])
+              & (y[None, :] > y[:, None]) & (y[None, :] + h[None, :] < (y + h)[:, None])
+              & (h[None, :] >= 0.3 * h[:, None]))
+    return inside.any(axis=1) & (areas < FRAME_MAX_FILL * w * h)
 
 
 def _typical_height(h: np.ndarray, w: np.ndarray) -> float:
@@ -200,6 +262,9 @@ def find_lines(ink: np.ndarray) -> list[Line]:
     if not keep:
         return []
     keep = np.asarray(keep)
+    keep = keep[~_frames(stats[keep, :4], stats[keep, 4])]  # frames are not part of any line
+    if keep.size == 0:
+        return []
     page_height = _typical_height(stats[keep, 3].astype(float), stats[keep, 2].astype(float))
     lines = []
     for members in _line_groups(stats[keep, :4]):
