@@ -1,10 +1,10 @@
-"""Tuning the verifier's choice on the simulator's tuning seeds only: the prior against overturning a rule.
+"""Tuning the verifier's choice on the simulator's tuning seeds only: the priors against overturning each rule.
 
-    python bench/tune_choice.py [--n 120]
+    python bench/tune_choice.py [--n 100]
 
-Every hypothesis of every image is scored once; the table then shows the accuracy each
-``DETOUR_PRIOR`` (and "no digit" cut-off) would give. Reporting seeds and real sets are never
-looked at here (bench/accuracy.py reports them).
+Every hypothesis of every image is scored once; the tables then show the accuracy that each
+decision stage's ``overturn_prior`` would give, one stage varied at a time around the shipped
+values. Reporting seeds and the real sets are never looked at here (bench/accuracy.py reports them).
 """
 
 import argparse
@@ -18,41 +18,47 @@ from digitlab import pipeline
 from digitlab.data import load_mnist
 from digitlab.model import load_classifier
 
-PRIORS = (1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02)
-CUTOFFS = (0.5, 0.2, 0.05)
+PRIORS = (1.0, 0.5, 0.3, 0.1, 0.03, 0.01)
+
+
+def shipped_priors() -> dict[str, float]:
+    return {s.name: s.overturn_prior for s in pipeline.get_pipeline("robust") if s.options is not None}
+
+
+def accuracy(cases, priors: dict[str, float]) -> float:
+    correct = 0
+    for label, alts in cases:
+        if not alts:
+            continue
+        score = [np.log(a.verifier + 1e-6) + np.log(a.confidence + 1e-6)
+                 + sum(np.log(priors[name]) for name in a.overturned) for a in alts]
+        best = alts[int(np.argmax(score))]
+        correct += best.digit == label and best.verifier >= pipeline.NOT_A_DIGIT_BELOW
+    return correct / len(cases)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=120)
+    parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args()
     mnist = load_mnist()
     classifier = load_classifier("cnn")
-    rows = []
+    sets = {}
     for k, (title, kind, condition, _) in enumerate(SIMULATED):
         images, labels = sim.digit_set(mnist.x_test, mnist.y_test, args.n, seed=TUNING_SEED + k, kind=kind,
                                        condition=condition)
-        cases = []
-        for image, label in zip(images, labels):
-            result = pipeline.recognize(image, classifier=classifier)
-            alts = [a for a in result.alternatives if a.reason is None]
-            cases.append((label, alts))
-        cells = [title]
-        for prior in PRIORS:
-            for cutoff in CUTOFFS[:1] if prior != pipeline.DETOUR_PRIOR else CUTOFFS:
-                correct = 0
-                for label, alts in cases:
-                    if not alts:
-                        continue
-                    score = [np.log(a.verifier + 1e-6) + np.log(a.confidence + 1e-6) + np.log(prior) * a.detours
-                             for a in alts]
-                    best = alts[int(np.argmax(score))]
-                    correct += best.digit == label and best.verifier >= cutoff
-                cells.append(f"{correct / len(cases):.1%}")
-        rows.append(cells)
-    headers = ["set"] + [f"prior {p}" + (f" cut {c}" if p == pipeline.DETOUR_PRIOR else "")
-                         for p in PRIORS for c in (CUTOFFS[:1] if p != pipeline.DETOUR_PRIOR else CUTOFFS)]
-    print(table(headers, rows))
+        sets[title] = [(label, [a for a in pipeline.recognize(image, classifier=classifier).alternatives
+                                if a.reason is None]) for image, label in zip(images, labels)]
+    shipped = shipped_priors()
+    print(f"shipped priors: {shipped}; tuning seeds {TUNING_SEED}+, {args.n} images per set")
+    for stage in shipped:
+        rows = []
+        for title, cases in sets.items():
+            rows.append([title] + [f"{accuracy(cases, {**shipped, stage: p}):.1%}" for p in PRIORS])
+        mean = [np.mean([accuracy(c, {**shipped, stage: p}) for c in sets.values()]) for p in PRIORS]
+        rows.append(["mean"] + [f"{m:.2%}" for m in mean])
+        print(f"\n{stage}: overturn prior")
+        print(table(["set"] + [str(p) for p in PRIORS], rows))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,10 @@ def _cmd_explain(args) -> int:
     result = recognize(load_image(args.image), pipeline=args.pipeline, model=args.model, skip=set(args.skip))
     for s in result.stages:
         print(f"{s.stage.title:<28} {stage_state(s):<13} {s.stage.explanation}")
+    if len(result.alternatives) > 1:
+        print(f"alternatives considered ({result.source}), best first:")
+        for a in result.alternatives:
+            print(f"  {a.describe()}")
     print(f"answer: {result.summary()}")
     views = None
     if result.model_input is not None:

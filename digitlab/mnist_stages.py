@@ -19,6 +19,9 @@ BOX_SIDE = 20
 FRAME_SIDE = 28
 # MNIST strokes at 28x28 are ~2.5 px wide in a ~20 px tall digit: about 1/8 of the height.
 TARGET_STROKE_RATIO = 0.12
+# Strokes are measured and reshaped on the digit resampled to this long side: a small digit's
+# 1-px strokes and loops survive the morphology, a big one costs no more than a small one.
+STROKE_WORK_SIDE = 64
 
 _SQUARE = np.ones((3, 3), np.uint8)
 
@@ -54,15 +57,29 @@ def fill_small_holes(mask: np.ndarray, max_area: float) -> np.ndarray:
     return (mask | small[labels]).astype(np.uint8)
 
 
+def _resampled_mask(image: np.ndarray, side: int) -> np.ndarray:
+    """The ink as a 0/1 mask whose long side is ``side``: area-averaged down (any ink counts, so thin
+    strokes stay), or smoothly enlarged and cut at a third of the ink's level (loops stay open)."""
+    h, w = image.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if scale < 1:
+        return (cv2.resize(image, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    if scale == 1:
+        return (image > 0).astype(np.uint8)
+    big = cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    return (big > 0.33 * float(image.max())).astype(np.uint8)
+
+
 def normalize_stroke(image: np.ndarray) -> np.ndarray:
     """Thicken thin pen lines and thin thick brush strokes to MNIST's stroke-to-height ratio.
 
     Measures the stroke width with a distance transform, then dilates or erodes the ink
-    with a round kernel; the output is solid ink, as MNIST's strokes are.
+    with a round kernel; the output is solid ink, as MNIST's strokes are, at ``STROKE_WORK_SIDE``.
     """
-    mask = (image > 0).astype(np.uint8)
-    if not mask.any():
+    if not np.any(image):
         raise NoDigit("nothing left to normalise")
+    mask = _resampled_mask(image, STROKE_WORK_SIDE)
     height = max(mask.shape)
     target = TARGET_STROKE_RATIO * height
     # Pencil and worn ballpoint leave speckled strokes: fill their pinholes first, or the

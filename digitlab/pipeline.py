@@ -25,11 +25,15 @@ from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
 # At most this many hypotheses are carried to the end: 2 polarities x 2 lightings x 2 line
 # treatments x 4 mark choices; each costs one more 28x28 image in the models' batch.
 MAX_HYPOTHESES = 32
-# Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit".
-NOT_A_DIGIT_BELOW = 0.5
-# How likely a decision rule is wrong, a priori: each choice other than the rule's costs this factor.
-# The rules are right on most photos; an alternative must look much more like a digit to win.
-DETOUR_PRIOR = 0.1
+# Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
+# verifier scores 99.6% of MNIST's test digits above it (its held-out negatives: 98% below 0.5).
+NOT_A_DIGIT_BELOW = 0.2
+# How likely each decision rule is wrong, a priori: a choice other than the rule's costs this factor,
+# so an alternative must look clearly more like a digit to win (bench/tune_choice.py, tuning seeds).
+POLARITY_PRIOR = 0.1  # the histogram rule fails only on close-ups; a wrong polarity can still yield a "1"
+LIGHTING_PRIOR = 0.1  # the lighting rule is about the paper, not the ink: often either estimate works
+LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or table edges
+MARKS_PRIOR = 0.1  # the mark with the most ink is usually the digit
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,11 @@ class Stage:
     explanation: str
     func: Callable[[np.ndarray], np.ndarray]
     can_skip: bool = True
-    # A decision stage: (image, source) -> [(what was decided, output)], the rule's choice first; source is
-    # SOURCE_DRAWING, SOURCE_CANVAS or SOURCE_PHOTO.
-    options: Callable[[np.ndarray, bool], list[tuple[str, np.ndarray]]] | None = None
+    # A decision stage: (image, source) -> [(what was decided, output[, prior])], the rule's choice first
+    # (source is SOURCE_DRAWING, SOURCE_CANVAS or SOURCE_PHOTO); an option's own prior, where given,
+    # replaces the stage's (a rule that knows it is unsure says so).
+    options: Callable[[np.ndarray, str], list[tuple[str, np.ndarray]]] | None = None
+    overturn_prior: float = 1.0  # a decision stage: the prior factor for choosing other than the rule
 
 
 # Photo stages: the whole image in, clean bright ink on black out. Shared with the number reader.
@@ -58,23 +64,23 @@ ROBUST_PAGE_STAGES = (
           "Take the darkest colour channel, so blue or red ink stays as dark as black ink.",
           ps.ink_grayscale, can_skip=False),
     Stage("polarity", "Make ink white",
-          "MNIST digits are white on black: invert unless the background is already dark.",
-          ps.auto_polarity, options=ps.polarity_options),
+          "MNIST digits are white on black: invert unless the background is already dark (both ways are tried; the verifier keeps the one that yields a digit).",
+          ps.auto_polarity, options=ps.polarity_options, overturn_prior=POLARITY_PRIOR),
     Stage("lighting", "Even out lighting",
-          "Subtract a smooth estimate of the paper, so shadows and uneven light disappear.",
-          ps.even_lighting, options=ps.lighting_options),
+          "Subtract a smooth estimate of the paper, so shadows and uneven light disappear (or only its level, if that reads better: bold strokes are wider than any shadow-following estimate).",
+          ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines.",
           ps.threshold_ink),
     Stage("lines", "Remove ruled lines",
-          "Erase long thin straight lines: ruled or squared paper and page edges.",
-          ps.remove_ruled_lines, options=ps.lines_options),
+          "Erase long thin straight lines: ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",
+          ps.remove_ruled_lines, options=ps.lines_options, overturn_prior=LINES_PRIOR),
 )
 
 ISOLATE_STAGE = Stage(
     "isolate", "Find the digit",
-    "Keep the biggest digit-like blob and the strokes that belong to it; drop specks, edges and other marks.",
-    seg.isolate_digit, options=seg.digit_options,
+    "Keep the mark with the most ink and the strokes that belong to it; drop specks, edges and other marks (the next candidates are tried too, and on a drawing every stroke is kept).",
+    seg.isolate_digit, options=seg.digit_options, overturn_prior=MARKS_PRIOR,
 )
 
 # Digit stages: one digit's ink in, a 28x28 MNIST-like image out. Shared with the number reader.
@@ -160,7 +166,8 @@ class Hypothesis:
     trail: list[tuple[Stage, np.ndarray | None, bool]] = field(default_factory=list)  # (stage, output, skipped)
     choices: dict[str, str] = field(default_factory=dict)  # stage name -> the alternative taken
     reason: str | None = None  # why this path found no digit
-    detours: int = 0  # decisions where this path took other than the rule's choice
+    overturned: tuple[str, ...] = ()  # the decision stages where this path took other than the rule's choice
+    log_prior: float = 0.0  # log of the prior of the choices taken (0: the rules' path)
 
     @property
     def output(self) -> np.ndarray | None:
@@ -170,12 +177,13 @@ class Hypothesis:
     def label(self) -> str:
         return "; ".join(self.choices.values()) or "the only path"
 
-    def then(self, stage: Stage, image, skipped=False, choice=None, reason=None, detour=False) -> "Hypothesis":
+    def then(self, stage: Stage, image, skipped=False, choice=None, reason=None, prior=1.0) -> "Hypothesis":
+        """This path one stage further; ``prior`` < 1 when it overturns the stage's rule."""
         choices = dict(self.choices)
         if choice is not None:
             choices[stage.name] = choice
         return Hypothesis(self.trail + [(stage, image, skipped)], choices, reason or self.reason,
-                          self.detours + detour)
+                          self.overturned + ((stage.name,) if prior < 1 else ()), self.log_prior + float(np.log(prior)))
 
 
 @dataclass
@@ -188,7 +196,16 @@ class Alternative:
     verifier: float  # how sure the verifier is that the final image is a digit
     chosen: bool = False
     reason: str | None = None  # why this path ended without an image
-    detours: int = 0  # decisions where it overturned the rule
+    log_prior: float = 0.0  # log of the prior for the rules it overturned
+    overturned: tuple[str, ...] = ()  # which decision stages it overturned
+
+    def describe(self) -> str:
+        """One line: what was decided, what the models said, and whether it was kept."""
+        if self.digit is None:
+            return f"{self.label}: ended early ({self.reason})"
+        verdict = "kept" if self.chosen else "rejected"
+        return (f"{self.label}: {self.digit} ({self.confidence:.0%}), looks like a digit {self.verifier:.0%}"
+                f" -> {verdict}")
 
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
@@ -217,9 +234,11 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
             except NoDigit as exc:
                 grown.append(path.then(stage, None, reason=str(exc)))
                 continue
-            grown.extend(path.then(stage, out, choice=label, detour=k > 0) for k, (label, out) in enumerate(options))
+            for k, (label, out, *explicit) in enumerate(options):
+                prior = explicit[0] if explicit else (1.0 if k == 0 else stage.overturn_prior)
+                grown.append(path.then(stage, out, choice=label, prior=prior))
         # Paths closer to the rules' choices first (stable), so the limit drops the farthest.
-        grown.sort(key=lambda p: p.detours)
+        grown.sort(key=lambda p: -p.log_prior)
         paths = grown[:limit]
     return paths
 
@@ -309,7 +328,7 @@ def _verifier_for(pipeline: str, verifier):
     return verifier
 
 
-def choose(finals: list[np.ndarray], detours: list[int], classifier, verifier):
+def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifier):
     """Index of the best final image, with every image's class probabilities, verifier score and total score.
 
     The score is log(verifier) + log(classifier confidence) + log(prior): a hypothesis must look
@@ -319,8 +338,7 @@ def choose(finals: list[np.ndarray], detours: list[int], classifier, verifier):
     batch = np.stack(finals)
     probs = classifier.predict(batch)
     scores = verifier.digit_scores(batch) if verifier is not None else np.ones(len(finals), np.float32)
-    total = (np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6)
-             + np.log(DETOUR_PRIOR) * np.asarray(detours, np.float32))
+    total = np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + np.asarray(log_priors, np.float32)
     return int(np.argmax(total)), probs, scores, total
 
 
@@ -354,12 +372,12 @@ def recognize(
     alternatives = []
     reason = None
     if finished:
-        best, probs, scores, total = choose([as_model_input(p.output) for p in finished], [p.detours for p in finished],
+        best, probs, scores, total = choose([as_model_input(p.output) for p in finished], [p.log_prior for p in finished],
                                             classifier, verifier)
         chosen = finished[best]
         for k, p in enumerate(finished):
             alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
-                                            chosen=k == best, detours=p.detours))
+                                            chosen=k == best, log_prior=p.log_prior, overturned=p.overturned))
         order = np.argsort(-total, kind="stable")
         alternatives = [alternatives[k] for k in order]
         if verifier is not None and scores[best] < NOT_A_DIGIT_BELOW:

@@ -71,6 +71,17 @@ def _is_page_edge(x: int, y: int, bw: int, bh: int, h: int, w: int) -> bool:
     return False
 
 
+# A flat stroke this many times wider than tall, under another mark, underlines it (registers, amounts).
+UNDERLINE_FLATNESS = 3
+
+
+def _underlines(line, mark) -> bool:
+    """Whether box ``line`` is a flat stroke lying below ``mark``: an underline, not a 5's or 7's bar."""
+    lx, ly, lw, lh = line
+    mx, my, mw, mh = mark
+    return lw >= UNDERLINE_FLATNESS * lh and ly + lh / 2 > my + 0.8 * mh and lw >= 0.5 * mw
+
+
 def same_digit(a, b) -> bool:
     """Whether two ink boxes (x, y, w, h) are strokes of one digit.
 
@@ -81,6 +92,8 @@ def same_digit(a, b) -> bool:
     bx, by, bw, bh = b
     overlap = min(ax + aw, bx + bw) - max(ax, bx)
     vertical_gap = max(by - (ay + ah), ay - (by + bh), 0)
+    if _underlines(a, b) or _underlines(b, a):
+        return False
     if overlap > 0.5 * min(aw, bw) and vertical_gap < 0.25 * max(ah, bh):
         return True
     (sx, sy, sw, sh), (tx, ty, tw, th) = sorted((a, b), key=lambda r: r[3])  # short, tall
@@ -160,6 +173,20 @@ DIGIT_GROUP_CANDIDATES = 3
 ALL_MARKS_UP_TO = 4
 
 
+# A verifier cannot tell a long thin bar from a 1; such a bar is the digit only when nothing else reads as one.
+EDGE_LIKE_PRIOR = 0.01
+# A bar longer than this share of the frame and thinner than this share of its length looks like ruling.
+RULE_LINE_SPAN = 0.6
+RULE_LINE_THINNESS = 0.12
+
+
+def _edge_like(box, h: int, w: int) -> bool:
+    x, y, bw, bh = box
+    tall_bar = (bh >= RULE_LINE_SPAN * h or (y == 0 and y + bh == h)) and bw <= RULE_LINE_THINNESS * bh
+    long_bar = (bw >= RULE_LINE_SPAN * w or (x == 0 and x + bw == w)) and bh <= RULE_LINE_THINNESS * bw
+    return tall_bar or long_bar
+
+
 def _keep_only(ink: np.ndarray, labels: np.ndarray, n_labels: int, chosen, region) -> np.ndarray:
     wanted = np.zeros(n_labels, bool)
     wanted[chosen] = True
@@ -199,10 +226,19 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     x1, y1 = (stats[keep, 0] + stats[keep, 2]).max(), (stats[keep, 1] + stats[keep, 3]).max()
     region = (slice(y0, y1), slice(x0, x1))
     mass = np.bincount(labels[region].ravel(), weights=ink[region].ravel(), minlength=len(stats))
-    groups = sorted(group_strokes(stats, keep), key=lambda g: -mass[g[0]].sum())
-    names = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
-    options = [(names[k], _keep_only(ink, labels, len(stats), members, region))
-               for k, (members, _) in enumerate(groups[:DIGIT_GROUP_CANDIDATES])]
+    # A thin bar running from one side of the frame to the other, or across most of it, is a page or
+    # cell edge far more often than a digit: it is tried after the others, however much ink it has
+    # (a verifier cannot tell a bar from a 1; the rule only orders the candidates).
+    groups = sorted(group_strokes(stats, keep), key=lambda g: (_edge_like(g[1], h, w), -mass[g[0]].sum()))
+    ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
+    options = []
+    for k, (members, box) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
+        marks = _keep_only(ink, labels, len(stats), members, region)
+        options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if _edge_like(box, h, w) else (ranks[k], marks))
+    members = groups[0][0]
+    if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
+        biggest = max(members, key=lambda i: mass[i])
+        options.append(("its biggest stroke alone", _keep_only(ink, labels, len(stats), [biggest], region)))
     if 1 < len(groups) and len(keep) <= ALL_MARKS_UP_TO:
         options.append(("all marks together", _keep_only(ink, labels, len(stats), keep, region)))
     return options

@@ -192,7 +192,7 @@ def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = 
     frac = rng.uniform(*{"clean": (0.3, 0.55), "typical": (0.15, 0.45), "hard": (0.08, 0.3),
                          "closeup": (0.6, 0.9)}[condition])
     dh = int(frac * h)
-    pen = {"hard": (0.03, 0.15), "closeup": (0.06, 0.25)}.get(condition, (0.04, 0.12))  # closeup: markers too
+    pen = {"hard": (0.03, 0.15), "closeup": (0.05, 0.18)}.get(condition, (0.04, 0.12))  # closeup: markers too
     pen = rng.uniform(*pen) * dh
     mask = pen_mask(digit28, dh, max(1.5, pen), rng)
     margin = {"clean": 0.15, "closeup": 0.02}.get(condition, 0.05)
