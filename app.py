@@ -39,6 +39,9 @@ class UploadedImage(gr.Image):
 CSS = stageview.CSS + canvas.CSS
 MAX_UPLOAD = "20mb"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+# Two requests at a time use both cores of a small machine; 64 waiting is a full workshop, and a
+# bounded queue refuses the excess with a message instead of piling requests up in memory.
+CONCURRENCY, QUEUE_SIZE = 2, 64
 # On a phone the webcam source opens the camera on the back, the one that faces the paper.
 REAR_CAMERA = gr.WebcamOptions(mirror=False, constraints={"video": {"facingMode": {"ideal": "environment"}}})
 
@@ -157,16 +160,15 @@ def build_app() -> gr.Blocks:
                      "misread": gr.HTML(label="Misread by the robust pipeline")}
             show([e_button.click], ui.evaluate_uploads, [e_files, e_model], ui.EvaluationView, e_out,
                  api_name="evaluate")
-    return demo
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 
 def serve(demo: gr.Blocks | None = None, host: str | None = None, port: int | None = None, share: bool = False,
-          concurrency: int = 2, queue_size: int = 64, block: bool = True) -> gr.Blocks:
+          concurrency: int = CONCURRENCY, queue_size: int = QUEUE_SIZE, block: bool = True) -> gr.Blocks:
     """Load the models and start serving (a fresh app unless given one); ``block=False`` returns at once (tests)."""
     ui.warm_up()
     demo = demo or build_app()
     host, port = address(host, port)
-    # A bounded queue: excess clients are refused with a message instead of piling up in memory.
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
                 css=CSS, footer_links=["api"], prevent_thread_lock=not block, quiet=not block)
@@ -182,8 +184,8 @@ def main(argv=None) -> None:
                                        "this machine only)")
     parser.add_argument("--port", type=int, help=f"else DIGITLAB_PORT, GRADIO_SERVER_PORT, {DEFAULT_PORT}")
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
-    parser.add_argument("--concurrency", type=int, default=2, help="requests processed at once")
-    parser.add_argument("--queue-size", type=int, default=64, help="requests waiting at most; more are refused")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="requests processed at once")
+    parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, help="requests waiting at most; more are refused")
     args = parser.parse_args(argv)
     serve(demo, args.host, args.port, args.share, args.concurrency, args.queue_size)
 
