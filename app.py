@@ -54,17 +54,34 @@ def address(host: str | None = None, port: int | None = None, env=os.environ) ->
     return host, int(port)
 
 
-def show(triggers, view, inputs, result_type, outputs: dict, **event_options):
-    """Run ``view`` on any of ``triggers``; each field of its named result goes to the component of that name."""
+def named(view, result_type, outputs: dict):
+    """``view`` as a handler whose named result's fields go to the components of the same names."""
     names = [f.name for f in dataclasses.fields(result_type)]
     assert set(names) == set(outputs), f"{result_type.__name__} fields {names} != components {list(outputs)}"
 
     @functools.wraps(view)
     def handler(*args):
         result = view(*args)
-        return [getattr(result, name) for name in names]
+        values = [getattr(result, name) for name in names]
+        return values if len(values) > 1 else values[0]  # Gradio unpacks a list only for several outputs
 
-    return gr.on(triggers, handler, inputs, [outputs[name] for name in names], **event_options)
+    components = [outputs[name] for name in names]
+    return handler, components if len(components) > 1 else components[0]
+
+
+def show(triggers, view, inputs, result_type, outputs: dict, after=None, **event_options):
+    """Run ``view`` on any of ``triggers`` (or once the event ``after`` has succeeded); each field of its
+    named result goes to the component of that name."""
+    handler, components = named(view, result_type, outputs)
+    if after is not None:
+        return after.success(handler, inputs, components, **event_options)
+    return gr.on(triggers, handler, inputs, components, **event_options)
+
+
+def click_when_ready(elem_id: str) -> str:
+    """JavaScript that clicks the download button ``elem_id`` once its new file has arrived."""
+    return (f"() => {{ const e = document.getElementById('{elem_id}'); "
+            "(e && (e.tagName === 'BUTTON' ? e : e.querySelector('button, a')))?.click(); }")
 
 
 def upload(label: str, height: int) -> UploadedImage:
@@ -101,11 +118,22 @@ def single_digit_view(make_input, view, api_name: str, **event_options):
             pipeline, model, skip = workshop_controls()
     outputs["stages"] = gr.HTML(label="Every stage, with the model's answer on it")
     outputs["alternatives"] = gr.HTML()
-    outputs["model_views"] = gr.HTML()
+    outputs["recognition"] = gr.State()
     with gr.Accordion("What each stage does", open=False):
         outputs["table"] = gr.Markdown()
-    show([source.change, pipeline.change, model.change, skip.change], view, [source, pipeline, model, skip],
-         ui.DigitView, outputs, trigger_mode="always_last", api_name=api_name, **event_options)
+    with gr.Row(equal_height=True):
+        gr.Markdown("### The model, opened")
+        make_sheet = gr.Button("Download the sheet (PNG)", size="sm", scale=0, min_width=220)
+        sheet = gr.DownloadButton(visible="hidden", elem_id=f"{api_name}-sheet-file")
+    model_views = gr.HTML(elem_classes=["model-views-slot"])
+    answered = show([source.change, pipeline.change, model.change, skip.change], view, [source, pipeline, model, skip],
+                    ui.DigitView, outputs, trigger_mode="always_last", api_name=api_name, **event_options)
+    # The model views follow the answer, so a stroke's label and stages are not kept waiting for them.
+    show([], ui.model_view, outputs["recognition"], ui.ModelView, {"model_views": model_views}, after=answered,
+         api_name=f"{api_name}_model_views", **event_options)
+    cache = sheet.GRADIO_CACHE
+    show([make_sheet.click], lambda result: ui.download_sheet(result, cache), outputs["recognition"], ui.SheetDownload,
+         {"sheet": sheet}, api_name=f"{api_name}_sheet").success(None, js=click_when_ready(f"{api_name}-sheet-file"))
     return source
 
 
@@ -154,10 +182,15 @@ def build_app() -> gr.Blocks:
             e_files = gr.File(file_count="multiple", file_types=["image", ".csv"], label="Labelled images (and a CSV)")
             e_model = gr.Radio(list(MODEL_NAMES), value=DEFAULT_MODEL, label="Model")
             e_button = gr.Button("Evaluate", variant="primary")
-            e_out = {"notes": gr.Markdown(),
-                     "table": gr.Dataframe(headers=["pipeline", "switched off", "accuracy", "correct", "n"],
-                                           label="Accuracy"),
-                     "misread": gr.HTML(label="Misread by the robust pipeline")}
+            e_out = {"notes": gr.Markdown()}
+            with gr.Row():
+                e_out["table"] = gr.Dataframe(headers=["pipeline", "switched off", "accuracy", "correct", "n"],
+                                              label="Accuracy")
+                e_out["stage_accuracy"] = gr.Dataframe(
+                    headers=["pipeline", "#", "model fed this stage's output", "accuracy", "correct", "n"],
+                    label="Accuracy of every stage's output")
+            e_out["confusion"] = gr.HTML(label="Your class's handwriting: what the robust pipeline read")
+            e_out["misread"] = gr.HTML(label="Misread by the robust pipeline")
             show([e_button.click], ui.evaluate_uploads, [e_files, e_model], ui.EvaluationView, e_out,
                  api_name="evaluate")
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

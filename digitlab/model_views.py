@@ -219,9 +219,10 @@ def diverging_colors(values: np.ndarray, scale: float | None = None, base: np.nd
     return (base[..., None] * (1 - alpha) + color * alpha).astype(np.uint8)
 
 
-def evidence_picture(image: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The heat map over the dimmed digit, enlarged 10x with every pixel kept square."""
-    return _enlarge(diverging_colors(values, base=np.clip(image, 0, 1) * 255 * DIGIT_BRIGHTNESS))
+def evidence_picture(image: np.ndarray, values: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
+    """The heat map over the dimmed digit, enlarged to ``side`` (10x by default) with every pixel kept square;
+    ``side=28`` leaves it at the input's size (the app enlarges it in the browser)."""
+    return _enlarge(diverging_colors(values, base=np.clip(image, 0, 1) * 255 * DIGIT_BRIGHTNESS), side)
 
 
 # --- the article's softmax model, opened --------------------------------------------------------

@@ -8,6 +8,7 @@ fetched one by one. A 28x28 stage is sent at 28x28 and enlarged by the browser w
 from __future__ import annotations
 
 import base64
+import uuid
 from html import escape
 
 import cv2
@@ -33,7 +34,28 @@ CSS = """
 .number-picture img { max-width: 100%; height: auto; }
 .number-digits summary { cursor: pointer; }
 .number-digits summary img { width: 56px; vertical-align: middle; image-rendering: pixelated; }
+.model-views { display: flex; flex-direction: column; gap: 14px; }
+.model-views h4 { margin: 0 0 2px 0; }
+.model-views p.why { margin: 0 0 6px 0; font-size: 0.85em; opacity: 0.8; }
+.model-views img { image-rendering: pixelated; background: #606060; border-radius: 3px; width: 100%; aspect-ratio: 1; }
+.model-views figure { margin: 0; display: flex; flex-direction: column; gap: 2px; }
+.model-views figcaption { font-size: 0.8em; line-height: 1.2; }
+.mv-maps { display: grid; grid-template-columns: repeat(2, minmax(100px, 168px)); gap: 10px; }
+.mv-why-maps figure { display: none; }
+.mv-picker input { position: absolute; opacity: 0; pointer-events: none; }
+.mv-choices { display: flex; flex-wrap: wrap; gap: 3px; margin: 4px 0; }
+.mv-choices label { cursor: pointer; padding: 1px 8px; border: 1px solid #999; border-radius: 4px; font-size: 0.85em; }
+.mv-neighbours { display: grid; grid-template-columns: repeat(auto-fill, minmax(56px, 1fr)); gap: 6px; max-width: 720px; }
+.mv-neighbours figure.mean { border-right: 2px dashed #999; padding-right: 6px; }
+.mv-neighbours figure.other figcaption { color: #c03030; font-weight: bold; }
+.mv-softmax { display: grid; grid-template-columns: auto repeat(10, minmax(36px, 64px)); gap: 4px 6px;
+  align-items: center; font-size: 0.8em; max-width: 760px; }
+.mv-softmax .top { font-weight: bold; color: #c03030; }
 """
+# One rule per class: the checked "why not" radio shows its map and marks its label.
+CSS += "".join(f".mv-picker input.c{d}:checked ~ .mv-maps .mv-why-maps figure.c{d} {{ display: flex; }}\n"
+               f".mv-picker input.c{d}:checked ~ .mv-choices label.c{d} {{ background: #3060d0; color: white; }}\n"
+               for d in range(10))
 
 
 def _as_rgb_or_gray(image: np.ndarray) -> np.ndarray:
@@ -122,3 +144,85 @@ def number_digits(digits) -> str:
         parts.append(f"<details><summary>{_img(final, str(d.digit))} <b>{d.digit}</b> ({d.confidence:.0%})</summary>"
                      f"{stage_gallery(d.stages)}</details>")
     return f'<div class="number-digits">{"".join(parts)}</div>'
+
+
+
+def _small_figure(image: np.ndarray, caption: str, css: str = "", title: str = "") -> str:
+    """A 28x28 picture sent as is (the browser enlarges it pixel by pixel) with its caption."""
+    return (f'<figure class="{css}" title="{escape(title)}">{_img(image, caption)}'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _evidence_section(views) -> str:
+    """The top class's evidence map beside a "why not d?" map; a radio per class picks d in the browser
+    (all ten maps come from one model batch and travel in the answer, so picking costs no request)."""
+    from .model_views import evidence_picture
+
+    maps, top = views.maps, views.digit
+    default = views.why_not.digit if views.why_not is not None else views.runner_up
+    group = f"why-not-{uuid.uuid4().hex[:10]}"  # the Draw and Photo tabs are on one page
+    radios = "".join(f'<input type="radio" name="{group}" id="{group}-{d}" class="c{d}" value="{d}"'
+                     f'{" checked" if d == default else ""}>' for d in range(10))
+    labels = "".join(f'<label for="{group}-{d}" class="c{d}">{d}</label>' for d in range(10))
+    logits_word = "occlusion: how far its logit falls when the ink there is covered" if maps.method == "occlusion" \
+        else "gradient x input of its logit"
+
+    def figure(d: int, css: str) -> str:
+        caption = f"{'Why' if d == top else 'Why not'} {d}? ({maps.probabilities[d]:.0%})"
+        return _small_figure(evidence_picture(maps.image, maps.maps[d], side=28), caption, css,
+                             f"class {d}, {logits_word}")
+
+    return ('<section class="mv-evidence"><h4>What the model looks at</h4>'
+            f'<p class="why">Red ink argues for the class, blue against it ({escape(logits_word)}; '
+            f'model <code>{escape(views.model)}</code>). Pick a class to ask "why not?".</p>'
+            f'<div class="mv-picker">{radios}<div class="mv-choices">Why not {labels}</div>'
+            f'<div class="mv-maps">{figure(top, "top")}'
+            f'<div class="mv-why-maps">{"".join(figure(d, f"c{d}") for d in range(10))}</div></div></div></section>')
+
+
+def _neighbours_section(views) -> str:
+    found = views.neighbours
+    head = '<section class="mv-among"><h4>Your digit among MNIST</h4>'
+    if found is None:
+        return head + f'<p class="why">{escape(views.neighbours_note or "no MNIST index")}</p></section>'
+    tiles = [_small_figure(views.maps.image, "yours"),
+             _small_figure(found.class_mean, f"mean {found.predicted}", "mean",
+                           f"the mean of every MNIST training {found.predicted}")]
+    tiles += [_small_figure(image, f"{label} ({similarity:.2f})", "" if label == found.predicted else "other",
+                            f"MNIST training digit #{index}, labelled {label}")
+              for image, label, similarity, index in zip(found.images, found.labels, found.similarities,
+                                                         found.train_indices)]
+    return (head + f'<p class="why">The {len(found.labels)} MNIST training digits the CNN finds most like yours '
+            f"(cosine similarity of its last hidden layer), after the mean MNIST {found.predicted}; "
+            f"{found.agreement:.0%} of them are {found.predicted}s.</p>"
+            f'<div class="mv-neighbours">{"".join(tiles)}</div></section>')
+
+
+def _softmax_section(views) -> str:
+    from .model_views import diverging_colors
+
+    soft = views.softmax
+    weight_scale = float(np.max(np.abs(soft.weights))) or 1.0
+    contribution_scale = float(np.max(np.abs(soft.contributions))) or 1.0
+    top = soft.digit
+
+    def cells(values, scale, what):
+        return "".join(_img(diverging_colors(v, scale), f"{what} {d}") for d, v in enumerate(values))
+
+    header = "".join(f'<span class="{"top" if d == top else ""}">{d}</span>' for d in range(10))
+    scores = "".join(f'<span class="{"top" if d == top else ""}">{s:+.1f}</span>' for d, s in enumerate(soft.scores))
+    return ('<section class="mv-opened"><h4>The article\'s softmax model, opened</h4>'
+            '<p class="why">Each class\'s score is the sum of weight x pixel plus a bias; the highest score wins '
+            f"(here {top}, {soft.probabilities[top]:.0%}). A linear model has one template per class, "
+            "so moving the digit moves its ink onto other weights.</p>"
+            f'<div class="mv-softmax"><span></span>{header}'
+            f"<span>weights</span>{cells(soft.weights, weight_scale, 'weights of')}"
+            f"<span>weight x your pixels</span>{cells(soft.contributions, contribution_scale, 'contribution to')}"
+            f"<span>score</span>{scores}</div></section>")
+
+
+def model_views(views) -> str:
+    """The model views of one input (``model_views.ModelViews``): evidence maps with a "why not" picker,
+    the nearest MNIST digits with the class mean, and the softmax model's weights and scores."""
+    return (f'<div class="model-views" data-digit="{views.digit}">'
+            f"{_evidence_section(views)}{_neighbours_section(views)}{_softmax_section(views)}</div>")

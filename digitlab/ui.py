@@ -8,16 +8,25 @@ name. Bad input becomes a message (each result's ``.message(...)``), never an ex
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import threading
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from . import evaluate as ev
-from . import stageview
+from . import report_views, stageview
 from .errors import DigitlabError
 from .imageio import load_image, load_upload
 from .model import DEFAULT_MODEL, MODEL_NAMES, load_classifier
+from .model_views import explain
 from .pipeline import DEFAULT_PIPELINE, PIPELINES, Recognition, recognize
-from .visual import draw_readings, stage_state
+from .visual import draw_readings, model_views_sheet, stage_state
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
 
@@ -72,7 +81,7 @@ class DigitView:
     stages: str  # HTML: every stage's picture and caption
     alternatives: str  # HTML table, empty unless the pipeline weighed several readings
     table: str  # Markdown: what each stage does and says
-    model_views: str = ""  # HTML: a place for views of the model itself (issue 14), empty for now
+    recognition: Recognition | None = None  # kept in the session for the model views and the sheet
 
     @classmethod
     def message(cls, text: str) -> "DigitView":
@@ -81,7 +90,58 @@ class DigitView:
     @classmethod
     def of(cls, result: Recognition) -> "DigitView":
         return cls(_label(result), summary(result), stageview.stage_gallery(result.stages),
-                   stageview.alternatives_table(getattr(result, "alternatives", None)), stage_table(result))
+                   stageview.alternatives_table(getattr(result, "alternatives", None)), stage_table(result), result)
+
+
+@dataclass
+class ModelView:
+    """The model itself on the digit the stages ended with: evidence maps, MNIST neighbours, the softmax model.
+
+    Computed after the answer is shown (an occlusion batch costs more than the whole pipeline)."""
+
+    model_views: str  # HTML, empty when there is no digit
+
+    @classmethod
+    def of(cls, result: Recognition | None) -> "ModelView":
+        if result is None or result.model_input is None:
+            return cls("")
+        try:
+            views = explain(result.model_input, load_classifier(result.model))
+        except DigitlabError as exc:
+            return cls(f"<p>Cannot open the model on this digit: {escape(str(exc))}</p>")
+        return cls(stageview.model_views(views))
+
+
+def model_view(result: Recognition | None) -> ModelView:
+    """The Draw and Photo tabs' model views for the last answer (``DigitView.recognition``)."""
+    return ModelView.of(result)
+
+
+@dataclass
+class SheetDownload:
+    """The stage sheet with the model views, as a PNG file for the download button."""
+
+    sheet: str | None  # path of the PNG, None when there is nothing to draw
+
+
+SHEET_NAME = "digitlab_sheet_{digit}.png"
+
+
+def download_sheet(result: Recognition | None, folder: str) -> SheetDownload:
+    """Write the sheet ``explain --out`` writes (why not: the runner-up) under ``folder`` (Gradio's cache),
+    in a folder named by its content's hash, so equal sheets share a file and a half-written one is never served."""
+    if result is None or result.model_input is None:
+        return SheetDownload(None)
+    views = explain(result.model_input, load_classifier(result.model))
+    views = dataclasses.replace(views, why_not=views.maps.for_class(views.runner_up))
+    ok, png = cv2.imencode(".png", model_views_sheet(result, views))
+    data = png.tobytes()
+    target = Path(folder) / hashlib.sha256(data).hexdigest()[:32] / SHEET_NAME.format(digit=result.digit)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return SheetDownload(str(target))
 
 
 def analyze(image, pipeline: str = DEFAULT_PIPELINE, model: str = DEFAULT_MODEL, skip=()) -> DigitView:
@@ -140,10 +200,27 @@ class EvaluationView:
     table: list[list]  # pipeline, switched off, accuracy, correct, n
     misread: str  # HTML: the images the robust pipeline got wrong
     notes: str  # Markdown
+    confusion: str = ""  # HTML: the robust pipeline's confusion matrix picture and accuracy per class
+    stage_accuracy: list[list] | None = None  # pipeline, #, stage, accuracy, correct, n: the model on each stage's output
 
     @classmethod
     def message(cls, text: str) -> "EvaluationView":
-        return cls([], "", text)
+        return cls([], "", text, "", [])
+
+
+def handwriting(report) -> str:
+    """HTML: the confusion matrix picture of a report of single digits, and its accuracy per class."""
+    confusion = report_views.confusion(report)
+    rows = "".join(f"<tr><td>{c.label}</td><td>{c.accuracy:.0%}</td><td>{c.correct}</td><td>{c.n}</td></tr>"
+                   for c in confusion.per_class)
+    return (f'<div class="handwriting">{stageview.picture(confusion.picture, "confusion matrix")}'
+            '<table class="alternatives"><caption>Accuracy per class (robust pipeline)</caption>'
+            f"<tr><th>digit</th><th>accuracy</th><th>correct</th><th>n</th></tr>{rows}</table></div>")
+
+
+def stage_rows(report, pipeline: str) -> list[list]:
+    return [[pipeline, k, s.title, f"{s.accuracy:.1%}", s.correct, s.n]
+            for k, s in enumerate(report_views.stage_accuracy(report, pipeline), 1)]
 
 
 def evaluate_uploads(files, model: str = DEFAULT_MODEL) -> EvaluationView:
@@ -161,20 +238,25 @@ def evaluate_uploads(files, model: str = DEFAULT_MODEL) -> EvaluationView:
         except DigitlabError as exc:
             images.append(exc)
             problems.append(str(exc))
-    rows, misread = [], []
+    rows, misread, per_stage, confusion = [], [], [], ""
     for pipeline in ("article", "robust"):
         reports = ev.ablation(images, labels, pipeline, model)
         for r in reports:
             rows.append([pipeline, r.name.removeprefix(pipeline).strip() or "all stages", f"{r.accuracy:.1%}",
                          sum(o.correct for o in r.outcomes), r.n])
+        per_stage += stage_rows(reports[0], pipeline)
         if pipeline == "robust":
+            try:
+                confusion = handwriting(reports[0])
+            except DigitlabError as exc:  # labels that are not single digits
+                confusion = f"<p>No confusion matrix: {escape(str(exc))}</p>"
             misread = [(image, f"{Path(p).name}: label {o.label}, read {o.predicted or 'nothing'}")
                        for p, image, o in zip(paths, images, reports[0].outcomes)
                        if not o.correct and not isinstance(image, Exception)]
     notes = f"{len(paths)} labelled images."
     if problems:
         notes += "\n\nSkipped:\n" + "\n".join(f"- {p}" for p in problems)
-    return EvaluationView(rows, stageview.captioned(misread), notes)
+    return EvaluationView(rows, stageview.captioned(misread), notes, confusion, per_stage)
 
 
 @dataclass
@@ -215,3 +297,7 @@ def warm_up(models=MODEL_NAMES) -> None:
     """Load the models once at start-up, so the first request is as fast as the rest."""
     for name in models:
         load_classifier(name)
+    stroke = np.zeros((28, 28), np.float32)
+    stroke[6:22, 13:15] = 1.0  # a 1: enough ink to trace the evidence maps and load the MNIST index
+    for name in models:
+        explain(stroke, load_classifier(name))

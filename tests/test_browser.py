@@ -5,6 +5,8 @@ Screenshots land in tests/artifacts/ (ignored by git) for a person to look at.
 """
 
 import os
+
+import numpy as np
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,83 @@ def test_phone_draw_with_a_finger(browser, server, artifacts):
     upload.wait_for(state="attached", timeout=30000)
     assert "image" in (upload.get_attribute("accept") or "")
     assert pg.get_by_role("button", name="Capture from camera").locator("visible=true").count() >= 1
+
+
+ONE = [(0.5, 0.2), (0.5, 0.8)]  # a 1: one vertical stroke
+MODEL_VIEWS = ".model-views"
+# True once the visible model views are for the digit `d` and every picture in them is decoded.
+VIEWS_FOR_JS = """(d) => {
+  const v = [...document.querySelectorAll('.model-views')].find(e => e.offsetParent);
+  return !!v && v.dataset.digit === String(d)
+    && [...v.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
+def visible(pg, selector):
+    return pg.locator(selector).locator("visible=true")
+
+
+def test_model_views_follow_the_drawing(browser, server, artifacts):
+    """Under the stages: the evidence maps with a "why not" picker, the MNIST neighbours, the softmax model;
+    they change with the drawing, picking a class asks the server nothing, and the sheet downloads as a PNG."""
+    import cv2
+
+    pg = open_app(browser, server, viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    canvas = pg.locator(".sketch canvas").first
+    draw_with_mouse(pg, canvas, SEVEN)
+    pg.wait_for_function(VIEWS_FOR_JS, arg=7, timeout=60000)
+    views = visible(pg, MODEL_VIEWS).first
+    # The top class's map, and "why not" the runner-up, picked by default.
+    evidence = views.locator(".mv-evidence")
+    assert visible(evidence, "figcaption").all_inner_texts()[0].startswith("Why 7?")
+    runner_up = evidence.locator("input:checked").get_attribute("value")
+    assert runner_up != "7"
+    assert visible(evidence, "figcaption").all_inner_texts()[1].startswith(f"Why not {runner_up}?")
+    evidence.screenshot(path=str(artifacts / "model_views_evidence.png"))
+    # Another class: its map is shown from the same answer, without a request to the server.
+    asked = []
+    pg.on("request", lambda r: asked.append(r.url) if r.url.startswith(server) else None)
+    other = "1" if runner_up != "1" else "2"
+    evidence.locator(f"label.c{other}").click()
+    assert visible(evidence, "figcaption").all_inner_texts()[1].startswith(f"Why not {other}?")
+    assert visible(evidence, "figure").count() == 2 and asked == []
+    # Your digit among MNIST: yours, the class mean, 8 neighbours (mostly 7s for a clear 7).
+    among = views.locator(".mv-among")
+    tiles = among.locator("figcaption").all_inner_texts()
+    assert tiles[:2] == ["yours", "mean 7"] and len(tiles) == 10
+    assert sum(t.startswith("7 ") for t in tiles[2:]) >= 6, tiles
+    among.screenshot(path=str(artifacts / "model_views_neighbours.png"))
+    # The softmax model opened: ten weight maps, ten contribution maps, ten scores.
+    opened = views.locator(".mv-softmax")
+    assert opened.locator("img").count() == 20
+    scores = [float(s) for s in opened.locator("span").all_inner_texts()[-10:]]
+    assert opened.locator("span.top").first.inner_text() == str(int(np.argmax(scores)))
+    views.locator(".mv-opened").screenshot(path=str(artifacts / "model_views_softmax.png"))
+    pg.screenshot(path=str(artifacts / "draw_model_views.png"), full_page=True)
+    # One click downloads the stage sheet with the model views.
+    with pg.expect_download(timeout=60000) as download:
+        visible(pg, "button:has-text('Download the sheet')").first.click()
+    path = artifacts / "downloaded_sheet.png"
+    download.value.save_as(str(path))
+    sheet = cv2.imread(str(path))
+    assert download.value.suggested_filename.endswith(".png") and sheet is not None and sheet.shape[0] > 500
+    # A new drawing: the views follow the new answer.
+    pg.get_by_role("button", name="Clear").first.click()
+    pg.get_by_text("the canvas is empty").first.wait_for(timeout=30000)
+    draw_with_mouse(pg, canvas, ONE)
+    pg.wait_for_function(VIEWS_FOR_JS, arg=1, timeout=60000)
+    assert visible(pg, MODEL_VIEWS).first.locator(".mv-among figcaption").nth(1).inner_text() == "mean 1"
+
+
+def test_model_views_of_a_photo(browser, server, artifacts):
+    pg = open_app(browser, server, viewport={"width": 1400, "height": 2400})
+    pg.get_by_role("tab", name="Photo", exact=True).click()
+    photo = sorted(EXAMPLES.glob("photo_typical_0_*"))[0]
+    expected = photo.stem.split("label")[1]
+    with pg.expect_file_chooser() as chooser:
+        pg.get_by_text("Click to Upload").locator("visible=true").first.click()
+    chooser.value.set_files(str(photo))
+    pg.wait_for_function(VIEWS_FOR_JS, arg=expected, timeout=60000)
+    views = visible(pg, MODEL_VIEWS).first
+    assert views.locator(".mv-among figcaption").nth(1).inner_text() == f"mean {expected}"
+    views.screenshot(path=str(artifacts / "photo_model_views.png"))
