@@ -179,7 +179,7 @@ def main():
             if peers:
                 paths = [_png(im, folder, f"{len(rows)}_{k}") for k, im in enumerate(images)]
                 for peer in peers:
-                    n = args.easyocr_n if peer.name == "easyocr" else len(paths)
+                    n = min(args.easyocr_n, len(paths)) if peer.name == "easyocr" else len(paths)
                     answers = [peer.read(p) for p in paths[:n]]
                     exact, per_digit = scores([a for a, _ in answers], [y_.replace(" ", "") for y_ in labels[:n]])
                     rows.append(["", n, peer.name, f"{exact:.1%}", f"{per_digit:.1%}",
