@@ -4,9 +4,11 @@
 
 Starts `python app.py` on a free loopback port, then measures, as seen by the page:
   - page load: from navigation to a drawable canvas on the Draw tab;
-  - a stroke drawn with the mouse: from mouse-up until the label and every stage picture are shown;
+  - a stroke drawn with the mouse on a cleared canvas (a 7 or a 1, so every answer has a digit and
+    model views): from mouse-up until the label and every stage picture are shown;
   - a photo picked through the file chooser (the Photo tab): from the file being chosen until the
-    label and every stage are shown, for a 1200x900 example and for 12 MP phone JPEGs.
+    label and every stage are shown, for a 1200x900 example and for 12 MP phone JPEGs;
+  - for both, until the model views under the stages (issue 14, a second request) are shown too.
 For each it prints the median and p90 time, and the HTTP requests and response bytes per update
 (from Chrome's network events, streaming responses included). Targets (issue 13): stroke <= 250 ms
 median and <= 400 ms p90, 12 MP photo <= 1.0 s, page load <= 2 s.
@@ -41,6 +43,22 @@ UPDATED_JS = """(n) => {
   return true;
 }"""
 
+# The same for the model views (issue 14), which follow the answer in a second request.
+# An answer without a digit has no model views: then there is nothing more to wait for.
+VIEWS_UPDATED_JS = """() => {
+  const v = [...document.querySelectorAll('.model-views')].find(e => e.offsetParent);
+  const label = [...document.querySelectorAll("[data-testid='label-output-value'] h2, .output-class")]
+    .find(e => e.offsetParent);
+  if (label && label.innerText.trim() === 'no digit') return true;
+  if (!v) return false;
+  const imgs = [...v.querySelectorAll('img')];
+  if (!imgs.every(i => i.complete && i.naturalWidth > 0)) return false;
+  const sig = imgs.slice(0, 2).map(i => i.src).join('|');
+  if (sig === window.__lastViews) return false;
+  window.__lastViews = sig;
+  return true;
+}"""
+HAS_VIEWS_JS = "() => !!document.querySelector('.model-views-slot')"
 
 # digitlab's canvas marks itself ready once its script runs; the old gr.Sketchpad had no such mark.
 CANVAS_READY_JS = "() => !document.querySelector('.sketch') || !!document.querySelector('.sketch[data-ready]')"
@@ -87,19 +105,19 @@ def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
     return paths
 
 
-def stroke(pg, box, cell: int, cells: int = 4):
-    """A short zig-zag in one cell of a cells x cells grid over the canvas' middle, so strokes do not pile up
-    (the old image editor keeps its toolbars over the canvas' edges)."""
-    side_x, side_y = 0.6 * box["width"] / cells, 0.6 * box["height"] / cells
-    x0 = box["x"] + 0.2 * box["width"] + (cell % cells + 0.2) * side_x
-    y0 = box["y"] + 0.2 * box["height"] + (cell // cells % cells + 0.2) * side_y
-    w, h = 0.6 * side_x, 0.6 * side_y
-    points = [(0, 0), (w, 0), (0, h), (w, h)]
-    pg.mouse.move(x0, y0)
+DIGIT_STROKES = ([(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)], [(0.5, 0.2), (0.5, 0.8)])  # a 7 and a 1, in one stroke
+
+
+def stroke(pg, box, k: int):
+    """The k-th stroke: a 7 or a 1 at one of nine offsets (so every answer differs), on a cleared canvas."""
+    points = DIGIT_STROKES[k % 2]
+    dx, dy = (k % 3 - 1) * 0.08 * box["width"], (k // 3 % 3 - 1) * 0.08 * box["height"]
+    path = [(box["x"] + dx + x * box["width"], box["y"] + dy + y * box["height"]) for x, y in points]
+    pg.mouse.move(*path[0])
     pg.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
+    for (ax, ay), (bx, by) in zip(path, path[1:]):
         for t in np.linspace(0.1, 1, 8):
-            pg.mouse.move(x0 + ax + (bx - ax) * t, y0 + ay + (by - ay) * t)
+            pg.mouse.move(ax + (bx - ax) * t, ay + (by - ay) * t)
     pg.mouse.up()
 
 
@@ -147,23 +165,34 @@ def main():
             if brush.count():  # the old gr.Sketchpad needs its brush picked first (not timed)
                 brush.first.click()
             canvas = pg.locator("canvas").locator("visible=true").first
-            times, requests, sizes = [], [], []
+            has_views = pg.evaluate(HAS_VIEWS_JS)
+            times, view_times, requests, sizes = [], [], [], []
+            clear = pg.get_by_role("button", name="Clear").locator("visible=true")
             for k in range(args.strokes):
+                if clear.count():  # each stroke is a digit of its own (clearing is not timed)
+                    clear.first.click()
+                    pg.get_by_text("the canvas is empty").locator("visible=true").first.wait_for(timeout=30000)
+                    pg.wait_for_timeout(150)
                 box = canvas.bounding_box()
                 net.reset()
                 stroke(pg, box, k)
                 started = time.perf_counter()
                 pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
                 times.append(time.perf_counter() - started)
+                if has_views:
+                    pg.wait_for_function(VIEWS_UPDATED_JS, timeout=60000, polling="raf")
+                    view_times.append(time.perf_counter() - started)
                 pg.wait_for_timeout(150)  # a person's pause between strokes; the network events arrive meanwhile
                 requests.append(net.requests)
                 sizes.append(net.bytes)
             rows.append(summarise("one stroke -> label + every stage", times, requests, sizes,
                                   "<= 250 ms median, <= 400 ms p90"))
+            if has_views:
+                rows.append(summarise("one stroke -> ... + model views", view_times, requests, sizes, "-"))
             print(table(HEADERS, rows), flush=True)
             pg.get_by_role("tab", name="Photo", exact=True).click()
             for what, files, target in (("1200x900 photo", small, "-"), ("12 MP phone JPEG", big, "<= 1.0 s")):
-                times, requests, sizes = [], [], []
+                times, view_times, requests, sizes = [], [], [], []
                 for k in range(args.photos):
                     clear = pg.get_by_role("button", name="Remove Image").locator("visible=true")
                     if clear.count():
@@ -178,10 +207,15 @@ def main():
                     chooser.value.set_files(str(files[k % len(files)]))
                     pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
                     times.append(time.perf_counter() - started)
+                    if has_views:
+                        pg.wait_for_function(VIEWS_UPDATED_JS, timeout=60000, polling="raf")
+                        view_times.append(time.perf_counter() - started)
                     pg.wait_for_timeout(150)  # the network events arrive meanwhile
                     requests.append(net.requests)
                     sizes.append(net.bytes)
                 rows.append(summarise(f"{what} chosen -> label + every stage", times, requests, sizes, target))
+                if has_views:
+                    rows.append(summarise(f"{what} chosen -> ... + model views", view_times, requests, sizes, "-"))
                 print(table(HEADERS, rows), flush=True)
             browser.close()
     finally:

@@ -51,6 +51,8 @@ def files(tmp_path_factory, mnist):
     # The canvas sends its drawing at 140x140.
     (folder / "sketch.txt").write_text(png_data_url(sim.sketch_digit(digit, rng, side=140, transparent=True)))
     (folder / "empty.txt").write_text(png_data_url(np.zeros((140, 140, 4), np.uint8)))
+    seven = mnist.x_test[np.flatnonzero(mnist.y_test == 7)[0]]
+    (folder / "seven.txt").write_text(png_data_url(sim.sketch_digit(seven, rng, side=140, transparent=True)))
     photo_digit = mnist.x_test[np.flatnonzero(mnist.y_test == 6)[2]]
     photo = sim.photo_digit(photo_digit, rng, "typical", size=(3000, 4000))
     cv2.imwrite(str(folder / "photo.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
@@ -83,7 +85,7 @@ def pictures(stages_html: str) -> list[np.ndarray]:
 def test_sketch_gives_digit_and_all_stages(client, files):
     from digitlab.pipeline import PIPELINES
 
-    label, verdict, stages, alternatives, table, model_views = client.predict(
+    label, verdict, stages, alternatives, table = client.predict(
         (files / "sketch.txt").read_text(), "robust", "cnn", [], api_name="/sketch")
     assert label_of(label) == "3"
     said = captions(stages)
@@ -206,3 +208,86 @@ def test_gradio_server_port_is_honoured():
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def model_views_of(client, endpoint: str, *inputs) -> tuple:
+    """An answer and the model views that follow it (the page asks for both; the client in the same session)."""
+    answer = client.predict(*inputs, api_name=f"/{endpoint}")
+    return answer, client.predict(api_name=f"/{endpoint}_model_views")
+
+
+def test_model_views_follow_the_input(client, files, mnist):
+    from digitlab.model import load_classifier
+    from digitlab.pipeline import recognize
+
+    answers = {}
+    for name, digit in (("sketch", 3), ("seven", 7)):
+        answer, views = model_views_of(client, "sketch", (files / f"{name}.txt").read_text(), "robust", "cnn", [])
+        assert label_of(answer[0]) == str(digit) and f'data-digit="{digit}"' in views
+        answers[digit] = views
+        evidence, among, opened = (views.split(f'class="{part}"')[1] for part in ("mv-evidence", "mv-among",
+                                                                                  "mv-opened"))
+        # The top class's map and the ten "why not" maps, one radio per class, the runner-up checked.
+        assert len(pictures(evidence.split("mv-among")[0])) == 11
+        checked = re.findall(r'value="(\d)" checked', views)
+        assert len(checked) == 1 and checked[0] != str(digit)
+        assert captions(evidence)[0].startswith(f"Why {digit}?")
+        assert captions(evidence)[1 + int(checked[0])].startswith(f"Why not {checked[0]}?")
+        # Yours, the class mean, 8 neighbours; all at 28x28, enlarged by the browser.
+        tiles = captions(among.split("mv-opened")[0])
+        assert tiles[:2] == ["yours", f"mean {digit}"] and len(tiles) == 10
+        assert all(p.shape[:2] == (28, 28) for p in pictures(views))
+        # The softmax model's scores are what the softmax model says on the same final image.
+        scores = [float(x) for x in re.findall(r"<span[^>]*>([+-]\d+\.\d)</span>", opened)]
+        drawing = cv2.imdecode(np.frombuffer(base64.b64decode((files / f"{name}.txt").read_text().split(",")[1]),
+                                             np.uint8), cv2.IMREAD_UNCHANGED)
+        result = recognize(cv2.cvtColor(drawing, cv2.COLOR_BGRA2RGBA), pipeline="robust", model="cnn")
+        logits = np.log(load_classifier("softmax").predict(result.model_input)[0])
+        assert len(scores) == 10 and np.argmax(scores) == np.argmax(logits)
+        assert np.allclose(np.array(scores) - max(scores), logits - logits.max(), atol=0.11)  # scores are shown to 0.1
+    assert answers[3] != answers[7]
+    # No digit, no views; and no sheet.
+    answer, views = model_views_of(client, "sketch", "", "robust", "cnn", [])
+    assert label_of(answer[0]) == "no digit" and views == ""
+    assert client.predict(api_name="/sketch_sheet") is None
+
+
+def test_photo_model_views_and_the_sheet(client, files):
+    from gradio_client import handle_file
+
+    from digitlab.visual import stage_sheet
+
+    answer, views = model_views_of(client, "photo", handle_file(str(files / "photo.jpg")), "robust", "cnn", [])
+    assert label_of(answer[0]) == "6" and 'data-digit="6"' in views and "mean 6" in views
+    path = client.predict(api_name="/photo_sheet")
+    sheet = cv2.imread(path)
+    assert Path(path).name == "digitlab_sheet_6.png" and sheet is not None
+    assert sheet.shape[1] >= 13 * 200  # every stage of the robust pipeline, with the model views below
+    # A damaged file: a message, and nothing to explain.
+    answer, views = model_views_of(client, "photo", handle_file(str(files / "broken.jpg")), "robust", "cnn", [])
+    assert "Cannot read this image" in answer[1] and views == ""
+
+
+def test_evaluate_adds_confusion_and_stage_accuracy(client, tmp_path, mnist):
+    from gradio_client import handle_file
+
+    rng = np.random.default_rng(4)
+    uploads = []
+    for digit in (1, 3, 3, 7):
+        image = sim.sketch_digit(mnist.x_test[np.flatnonzero(mnist.y_test == digit)[len(uploads)]], rng, side=200)
+        path = tmp_path / f"{digit}_{len(uploads)}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2BGR))
+        uploads.append(handle_file(str(path)))
+    (tmp_path / "broken_x.png").write_text("not an image")
+    uploads.append(handle_file(str(tmp_path / "broken_x.png")))
+    table, misread, notes, confusion, stage_accuracy = client.predict(uploads, "cnn", api_name="/evaluate")
+    rows = {(r[0], r[1]): r for r in table["data"]}
+    stages = stage_accuracy["data"]
+    assert [r[0] for r in stages] == ["article"] * 8 + ["robust"] * 13
+    # The model fed the last stage's output is the pipeline itself.
+    for pipeline in ("article", "robust"):
+        last = [r for r in stages if r[0] == pipeline][-1]
+        assert int(last[4]) == int(rows[(pipeline, "all stages")][3]) and int(last[5]) == 4
+    assert "<img" in confusion and "Accuracy per class" in confusion
+    per_class = re.findall(r"<tr><td>(\d)</td><td>\d+%</td><td>(\d+)</td><td>(\d+)</td></tr>", confusion)
+    assert [(d, n) for d, _, n in per_class] == [("1", "1"), ("3", "2"), ("7", "1")]
