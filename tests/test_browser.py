@@ -219,3 +219,24 @@ def test_model_views_of_a_photo(browser, server, artifacts):
     views = visible(pg, MODEL_VIEWS).first
     assert views.locator(".mv-among figcaption").nth(1).inner_text() == f"mean {expected}"
     views.screenshot(path=str(artifacts / "photo_model_views.png"))
+
+
+def test_evaluate_shows_the_confusion_matrix(browser, server, artifacts, tmp_path):
+    """Evaluate my photos: the confusion matrix picture, accuracy per class and per stage, beside the table."""
+    import shutil
+
+    photos = sorted(EXAMPLES.glob("photo_typical_*.jpg"))[:3]
+    uploads = []
+    for k, photo in enumerate(photos):
+        uploads.append(tmp_path / f"{photo.stem.split('label')[1]}_{k}.jpg")
+        shutil.copy(photo, uploads[-1])
+    pg = open_app(browser, server, viewport={"width": 1400, "height": 2000})
+    pg.get_by_role("tab", name="Evaluate my photos", exact=True).click()
+    pg.locator("input[type=file][multiple]").first.set_input_files([str(p) for p in uploads])
+    visible(pg, f"text={uploads[-1].stem}").first.wait_for(timeout=30000)  # uploaded
+    visible(pg, "button:has-text('Evaluate')").last.click()
+    confusion = visible(pg, ".handwriting").first
+    confusion.wait_for(timeout=120000)
+    assert "Accuracy per class" in confusion.inner_text()
+    assert visible(pg, "text=model fed this stage's output").count() >= 1
+    pg.screenshot(path=str(artifacts / "evaluate.png"), full_page=True)
