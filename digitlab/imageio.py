@@ -144,13 +144,6 @@ def as_image_array(image) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Plain luminance grey, for images that are still colour."""
-    if image.ndim == 2:
-        return image
-    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
-
-
 DATA_URL_PREFIX = "data:image/"
 
 
@@ -176,3 +169,10 @@ def load_upload(source) -> np.ndarray | None:
     if isinstance(source, (str, os.PathLike)):
         return load_image(source, name=Path(source).name)
     return as_image_array(source)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Plain luminance grey, for images that are still colour."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)

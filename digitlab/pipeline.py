@@ -22,14 +22,19 @@ from .errors import DigitlabError, NoDigit
 from .imageio import as_image_array, to_gray
 from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
 
-# At most this many hypotheses are carried to the end: 2 polarities x 2 lightings x 2 line
-# treatments x 4 mark choices; each costs one more 28x28 image in the models' batch.
-MAX_HYPOTHESES = 32
+# At most this many hypotheses are carried to the end (2 greys on coloured paper x 2 polarities x 2
+# lightings x 2 line treatments x up to 5 mark choices, the least likely dropped first); each costs
+# one more 28x28 image in the models' batch.
+MAX_HYPOTHESES = 40
 # Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
 # verifier scores 99.6% of MNIST's test digits above it (its held-out negatives: 98% below 0.5).
 NOT_A_DIGIT_BELOW = 0.2
+# When the rules' own reading ends in "no digit" (noise, texture, blank), another reading overturns that
+# only if the verifier is this sure of it: searching many readings of noise finds digit-like shapes.
+OVERTURN_NO_DIGIT_BELOW = 0.95
 # How likely each decision rule is wrong, a priori: a choice other than the rule's costs this factor,
 # so an alternative must look clearly more like a digit to win (bench/tune_choice.py, tuning seeds).
+GRAYSCALE_PRIOR = 0.1  # offered only on strongly coloured paper, where the darkest channel may lose grey ink
 POLARITY_PRIOR = 0.1  # the histogram rule fails only on close-ups; a wrong polarity can still yield a "1"
 LIGHTING_PRIOR = 0.1  # the lighting rule is about the paper, not the ink: often either estimate works
 LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or table edges
@@ -62,7 +67,7 @@ ROBUST_PAGE_STAGES = (
           ps.working_size),
     Stage("grayscale", "Ink-preserving grayscale",
           "Take the darkest colour channel, so blue or red ink stays as dark as black ink.",
-          ps.ink_grayscale, can_skip=False),
+          ps.ink_grayscale, can_skip=False, options=ps.grayscale_options, overturn_prior=GRAYSCALE_PRIOR),
     Stage("polarity", "Make ink white",
           "MNIST digits are white on black: invert unless the background is already dark (both ways are tried; the verifier keeps the one that yields a digit).",
           ps.auto_polarity, options=ps.polarity_options, overturn_prior=POLARITY_PRIOR),
@@ -383,6 +388,10 @@ def recognize(
         if verifier is not None and scores[best] < NOT_A_DIGIT_BELOW:
             reason = (f"nothing here looks like a digit: the best candidate ({chosen.label}) "
                       f"is a digit by the verifier's judgement at only {scores[best]:.0%}")
+        elif verifier is not None and paths[0].reason is not None and scores[best] < OVERTURN_NO_DIGIT_BELOW:
+            # Among dozens of readings of noise, one can look like a digit by chance.
+            reason = (f"{paths[0].reason} (the best other reading, {chosen.label}, is a digit by the verifier's "
+                      f"judgement at only {scores[best]:.0%})")
     else:
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"

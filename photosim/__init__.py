@@ -246,7 +246,8 @@ def sketch_digit(digit28: np.ndarray, rng: np.random.Generator, side: int = 600,
     """
     frac = rng.uniform(0.3, 0.8)
     dh = int(frac * side)
-    brush = brush or (rng.uniform(0.1, 0.17) if style == "fat" else rng.uniform(0.035, 0.07)) * side
+    # A fat brush is fat for the digit drawn (a fifth of its height at most), not for the canvas.
+    brush = brush or (rng.uniform(0.12, 0.2) * dh if style == "fat" else rng.uniform(0.035, 0.07) * side)
     mask = pen_mask(digit28, dh, brush, rng)
     if style == "gap":
         ys, xs = np.nonzero(mask > 0.5)
