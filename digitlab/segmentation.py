@@ -182,8 +182,11 @@ RULE_LINE_THINNESS = 0.12
 
 def _edge_like(box, h: int, w: int) -> bool:
     x, y, bw, bh = box
-    tall_bar = (bh >= RULE_LINE_SPAN * h or (y == 0 and y + bh == h)) and bw <= RULE_LINE_THINNESS * bh
-    long_bar = (bw >= RULE_LINE_SPAN * w or (x == 0 and x + bw == w)) and bh <= RULE_LINE_THINNESS * bw
+    # Long across the frame, or entering it from a side: a line or an edge the frame cuts.
+    tall_bar = (bh >= RULE_LINE_SPAN * h or ((y == 0 or y + bh == h) and bh >= RULE_LINE_SPAN / 2 * h)) \
+        and bw <= RULE_LINE_THINNESS * bh
+    long_bar = (bw >= RULE_LINE_SPAN * w or ((x == 0 or x + bw == w) and bw >= RULE_LINE_SPAN / 2 * w)) \
+        and bh <= RULE_LINE_THINNESS * bw
     return tall_bar or long_bar
 
 
