@@ -281,11 +281,22 @@ class Classifier:
         )
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 10) for a batch (N, 28, 28) or (1, 10) for one image."""
+        """Probabilities (N, classes) for a batch (N, 28, 28) or (1, classes) for one image."""
         batch = to_model_input(images)
         if len(batch) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
+            return np.zeros((0, self.model.output_shape[-1]), np.float32)
         return self._call(batch).numpy()
+
+
+def load_saved_model(name: str, models_dir: str | None = None):
+    """A shipped Keras model and its card (``{}`` if none) from ``models_dir`` (default: assets/models)."""
+    folder = Path(models_dir) if models_dir else MODELS_DIR
+    path = folder / f"{name}.keras"
+    if not path.is_file():
+        raise DigitlabError(f"model file {path} is missing; train it with `python -m digitlab train {name}`")
+    model = _keras().saving.load_model(path, compile=False)
+    card_path = folder / f"{name}.json"
+    return model, json.loads(card_path.read_text()) if card_path.is_file() else {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -293,13 +304,7 @@ def load_classifier(name: str = DEFAULT_MODEL, models_dir: str | None = None) ->
     """Load a shipped model once per process (cached)."""
     if name not in BUILDERS:
         raise DigitlabError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    folder = Path(models_dir) if models_dir else MODELS_DIR
-    path = folder / f"{name}.keras"
-    if not path.is_file():
-        raise DigitlabError(f"model file {path} is missing; train it with `python -m digitlab train {name}`")
-    model = _keras().saving.load_model(path, compile=False)
-    card_path = folder / f"{name}.json"
-    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    model, card = load_saved_model(name, models_dir)
     classifier = Classifier(model, name, card)
     classifier.predict(np.zeros(INPUT_SHAPE, np.float32))  # trace now, not on the first request
     return classifier

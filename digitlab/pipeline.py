@@ -373,13 +373,14 @@ def recognize(
     if source == "auto":
         source = ps.SOURCE_CANVAS if ps.looks_like_drawing(rgb) else ps.SOURCE_PHOTO
     paths = explore(rgb, stages, skip, source, alternatives=verifier is not None)
-    finished = [p for p in paths if p.reason is None and np.any(as_model_input(p.output) > 0.05)]
+    views = [(p, as_model_input(p.output)) for p in paths if p.reason is None]
+    finished, finals = [p for p, v in views if np.any(v > 0.05)], [v for _, v in views if np.any(v > 0.05)]
     alternatives = []
     reason = None
+    final = None
     if finished:
-        best, probs, scores, total = choose([as_model_input(p.output) for p in finished], [p.log_prior for p in finished],
-                                            classifier, verifier)
-        chosen = finished[best]
+        best, probs, scores, total = choose(finals, [p.log_prior for p in finished], classifier, verifier)
+        chosen, final = finished[best], finals[best]
         for k, p in enumerate(finished):
             alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
                                             chosen=k == best, log_prior=p.log_prior, overturned=p.overturned))
@@ -395,9 +396,7 @@ def recognize(
     else:
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"
-    for p in paths:
-        if p.reason is not None and len(alternatives) < len(paths):
-            alternatives.append(Alternative(p.label, None, 0.0, 0.0, reason=p.reason))
+    alternatives += [Alternative(p.label, None, 0.0, 0.0, reason=p.reason) for p in paths if p.reason is not None]
     ladder = classify_ladder([img for _, img, _ in chosen.trail], classifier)
     results = [StageResult(s, img, skipped, prob, chosen.choices.get(s.name))
                for (s, img, skipped), prob in zip(chosen.trail, ladder)]
@@ -406,7 +405,7 @@ def recognize(
         pipeline=pipeline,
         model=classifier.name,
         stages=results,
-        model_input=as_model_input(chosen.output) if reason is None else None,
+        model_input=final if reason is None else None,
         probabilities=final_probs,
         reason=reason,
         skipped=frozenset(skip),

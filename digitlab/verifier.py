@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DigitlabError
-from .model import INPUT_SHAPE, MODELS_DIR, _keras, _tf, build_augmenter, save_model_file, to_model_input
+from . import negatives
+from .model import (INPUT_SHAPE, MODELS_DIR, Classifier, _keras, _tf, build_augmenter, load_saved_model,
+                    save_model_file, to_model_input)
 
 VERIFIER_NAME = "verifier"
 # A hypothesis whose image scores below this is treated as "not a digit".
@@ -62,8 +63,6 @@ def mnist_frame(mask: np.ndarray) -> np.ndarray | None:
 
 def make_training_set(digits: np.ndarray, digit_labels: np.ndarray, n_redrawn: int, n_negatives: int, seed: int):
     """(images uint8 (N, 28, 28), labels 0-9 or ``NOT_A_DIGIT``): MNIST redrawn through the digit stages, and generated non-digits."""
-    from . import negatives
-
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for i in rng.choice(len(digits), n_redrawn, replace=False):
@@ -127,7 +126,7 @@ def train_verifier(data, epochs: int = 5, out_dir=MODELS_DIR, seed: int = 1, n_r
         "training_images": {"mnist_train": int(len(data.x_train)),
                             "mnist_redrawn": int((labels != NOT_A_DIGIT).sum()),
                             "generated_negatives": int((labels == NOT_A_DIGIT).sum())},
-        "negative_kinds": [g.__name__ for g in __import__("digitlab.negatives", fromlist=["x"]).GENERATORS],
+        "negative_kinds": [g.__name__ for g in negatives.GENERATORS],
         "training_seconds": round(seconds, 1),
         "data_generation_seconds": round(generated_seconds, 1),
         "seed": seed,
@@ -140,8 +139,6 @@ def train_verifier(data, epochs: int = 5, out_dir=MODELS_DIR, seed: int = 1, n_r
 
 def held_out_report(model, data, seed: int, n: int = 6000) -> dict:
     """Accuracy on digits and negatives the verifier never saw: MNIST test (as is and redrawn), fresh negatives."""
-    from . import negatives
-
     redrawn, labels = make_training_set(data.x_test, data.y_test, n // 2, n, seed)
 
     def accept(images):
@@ -161,32 +158,19 @@ def held_out_report(model, data, seed: int, n: int = 6000) -> dict:
 
 
 class Verifier:
-    """The loaded verifier with a traced call path (as ``model.Classifier``)."""
+    """The loaded verifier: the classifier's fast call path, read as "how sure is it a digit"."""
 
     def __init__(self, model, card: dict | None = None):
-        tf = _tf()
-        self.model = model
-        self.card = card or {}
-        self._call = tf.function(lambda x: model(x, training=False),
-                                 input_signature=[tf.TensorSpec((None, *INPUT_SHAPE, 1), tf.float32)],
-                                 reduce_retracing=True)
+        self.classifier = Classifier(model, VERIFIER_NAME, card)
+        self.model, self.card = model, self.classifier.card
 
     def digit_scores(self, images: np.ndarray) -> np.ndarray:
         """For each image of a batch (N, 28, 28), how sure the verifier is that it is a digit (0..1)."""
-        batch = to_model_input(images)
-        if len(batch) == 0:
-            return np.zeros(0, np.float32)
-        return 1.0 - self._call(batch).numpy()[:, NOT_A_DIGIT]
+        return 1.0 - self.classifier.predict(images)[:, NOT_A_DIGIT]
 
 
 @functools.lru_cache(maxsize=None)
 def load_verifier(models_dir: str | None = None) -> Verifier:
-    folder = Path(models_dir) if models_dir else MODELS_DIR
-    path = folder / f"{VERIFIER_NAME}.keras"
-    if not path.is_file():
-        raise DigitlabError(f"verifier file {path} is missing; train it with `python -m digitlab train verifier`")
-    model = _keras().saving.load_model(path, compile=False)
-    card_path = folder / f"{VERIFIER_NAME}.json"
-    verifier = Verifier(model, json.loads(card_path.read_text()) if card_path.is_file() else {})
-    verifier.digit_scores(np.zeros(INPUT_SHAPE, np.float32))
+    verifier = Verifier(*load_saved_model(VERIFIER_NAME, models_dir))
+    verifier.digit_scores(np.zeros(INPUT_SHAPE, np.float32))  # trace now, not on the first request
     return verifier
