@@ -29,12 +29,12 @@ CUT_PENALTY = 1.5
 MAX_GROUP_PIECES = 4
 # A digit is at least this fraction of its line's digit height, at most MAX_HEIGHT_RATIO of it ...
 MIN_HEIGHT_RATIO = 0.5
-MAX_HEIGHT_RATIO = 1.7
-# ... at most this wide for its line height (wider is two digits or a line) ...
-MAX_WIDTH_RATIO = 1.3
+MAX_HEIGHT_RATIO = 2.0
+# ... at most this wide for its height or the line's (wider is two digits or a line) ...
+MAX_WIDTH_RATIO = 1.6
 # ... and its pieces have gaps of at most this fraction of the height (a wider gap parts two digits).
 MAX_INNER_GAP = 0.3
-# A line is left out when it is smaller than this fraction of the tallest read line (a note in the margin).
+# A line is left out when it is under this fraction of the best-read line's height (a note beside it), or over its inverse.
 MIN_LINE_HEIGHT_RATIO = 0.55
 # Fewer pixels than this across (or down) is a scratch or a border's sliver, not a digit that can be read.
 MIN_DIGIT_WIDTH = 2
@@ -132,7 +132,7 @@ def _candidate_groups(line: layout.Line):
             if run[-1].separator:
                 break
             x, y, w, h = layout.union_box(run)
-            if w > MAX_WIDTH_RATIO * height and w > 2:
+            if w > MAX_WIDTH_RATIO * max(height, h) and w > 2:
                 break
             gaps = [b.x - max(p.right for p in run[:k + 1]) for k, b in enumerate(run[1:])]
             if gaps and max(gaps) > MAX_INNER_GAP * height:
@@ -217,8 +217,10 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         return NumberReading("", [], page, "no marks found")
 
     # Every candidate group of every line through the digit stages, then one batch per model.
-    entries = []  # (line index, (i, j), box, trail)
-    for index, line in enumerate(lines):
+    # A line may come pieced two ways (with an underline and with it erased): both are read, the better kept.
+    variants = [v for line in lines for v in [line] + line.alternatives]
+    entries = []  # (variant index, (i, j), box, trail)
+    for index, line in enumerate(variants):
         for i, j in _candidate_groups(line):
             box, mask = layout.union_mask(line.pieces[i:j])
             t = _digit_trail(ink, box, mask)
@@ -227,16 +229,26 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     finals = [t[-1][1] for _, _, _, t in entries]
     probs = [p[0] for p in classify_ladders([[f] for f in finals], classifier)]
     digit_scores = verifier.digit_scores(np.stack(finals)) if finals else np.zeros(0)
-    per_line = [dict() for _ in lines]
+    per_variant = [dict() for _ in variants]
     for (index, span, box, t), p, v in zip(entries, probs, digit_scores):
-        per_line[index][span] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, float(v), t)
+        per_variant[index][span] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, float(v), t)
 
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
 
+    searched = [_search(v, {span: entry[0] for span, entry in scores.items()}) for v, scores in zip(variants, per_variant)]
+    per_line, first = [], 0
+    for k, line in enumerate(lines):
+        options = range(first, first + 1 + len(line.alternatives))
+        pick = max(options, key=lambda o: (searched[o][0][0] if searched[o] else 0.0, -o))  # ties: as written
+        lines[k] = variants[pick]
+        per_line.append((per_variant[pick], searched[pick]))
+        first = options[-1] + 1
+    per_line, found_per_line = [scores for scores, _ in per_line], [found for _, found in per_line]
+
     line_readings, winners = [], []
     for index, line in enumerate(lines):
-        found = _search(line, {span: entry[0] for span, entry in per_line[index].items()})
+        found = found_per_line[index]
         segmentations = []
         for score, path in found:
             segments = []
@@ -258,10 +270,15 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         reading.left_out = _why_left_out(line, best)
         line_readings.append(reading)
         winners.append([(i, j) for i, j, d in found[0][1] if d])
-    tallest = max((ln.height for ln, r in zip(lines, line_readings) if r.left_out is None), default=0.0)
-    for ln, r in zip(lines, line_readings):
-        if r.left_out is None and ln.height < MIN_LINE_HEIGHT_RATIO * tallest:
-            r.left_out = "much smaller than the number: a note beside it"
+    read = [(r.best.score, ln.height) for ln, r in zip(lines, line_readings) if r.left_out is None]
+    if read:
+        # The number is the line that reads best; lines of a very different size are something else.
+        height = max(read)[1]
+        for ln, r in zip(lines, line_readings):
+            if r.left_out is None and ln.height < MIN_LINE_HEIGHT_RATIO * height:
+                r.left_out = "much smaller than the number: a note beside it"
+            elif r.left_out is None and MIN_LINE_HEIGHT_RATIO * ln.height > height:
+                r.left_out = "much bigger than the number: a border or a stray mark"
 
     # The winners' every stage through the classifier, for display.
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None

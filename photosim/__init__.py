@@ -391,6 +391,10 @@ def two_stroke_five(side: int = 560, gap: float = 0.08, transparent: bool = True
 # --- number pages: register rows, cheque amounts, numbers on ruled or coloured paper -----------
 
 
+# A handwritten slash leans further from vertical than a leaning 1 (which rarely passes 35 degrees).
+SLASH_LEAN_DEGREES = 45
+
+
 def _separator_mark(canvas, kind: str, x: int, y: int, dh: int, pen: float, ink, opacity: float) -> int:
     """Draw one separator (. , - /) at x on a digit row starting at y; returns the width it takes."""
     layer = np.zeros(canvas.shape[:2], np.float32)
@@ -406,8 +410,8 @@ def _separator_mark(canvas, kind: str, x: int, y: int, dh: int, pen: float, ink,
         cv2.line(layer, (x, y + dh // 2), (x + int(0.35 * dh), y + dh // 2), 1.0, thick, cv2.LINE_AA)
         width = int(0.35 * dh)
     else:  # "/"
-        cv2.line(layer, (x, y + dh), (x + int(0.5 * dh), y), 1.0, thick, cv2.LINE_AA)
-        width = int(0.5 * dh)
+        width = int(np.tan(np.radians(SLASH_LEAN_DEGREES)) * dh)
+        cv2.line(layer, (x, y + dh), (x + width, y), 1.0, thick, cv2.LINE_AA)
     a = (layer * opacity)[..., None]
     canvas[:] = canvas * (1 - a) + ink * a
     return width + thick
