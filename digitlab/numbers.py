@@ -105,6 +105,7 @@ class NumberReading:
     reason: str | None = None  # why nothing was read
     lines: list[LineReading] = field(default_factory=list)  # every line found, read or left out
     text_with_separators: str = ""  # as ``text``, keeping . , - / between digits
+    score: float = 0.0  # the read lines' total search score: how well the page reads as digits
 
     @property
     def segmentations(self) -> list[tuple[Segmentation, Segmentation | None]]:
@@ -195,11 +196,15 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
         from .verifier import load_verifier
 
         verifier = load_verifier()
-    trail, reason = run_stages(rgb, ROBUST_PAGE_STAGES)
-    reading = _read_page(rgb, trail, reason, classifier, verifier)
+    paths = explore(rgb, ROBUST_PAGE_STAGES)
+    # Where the page rules cannot decide (both polarities equally likely), every such page is read
+    # and the one that reads best kept; the rest are tried only when those read nothing.
+    tied = [p for p in paths if p.log_prior >= paths[0].log_prior]
+    readings = [_read_page(rgb, p.trail, p.reason, classifier, verifier) for p in tied]
+    reading = max(readings, key=lambda r: r.score)  # first wins ties: the rules' own page
     if not reading.text:
         # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper): try the other hypotheses.
-        for path in explore(rgb, ROBUST_PAGE_STAGES)[1:]:
+        for path in paths[len(tied):]:
             other = _read_page(rgb, path.trail, path.reason, classifier, verifier)
             if other.text:
                 return other
@@ -293,7 +298,8 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     kept = [r for r in line_readings if r.left_out is None and r.text]
     text = "\n".join(r.text for r in kept)
     why = None if text else "no line of marks reads as digits"
-    return NumberReading(text, digits, page, why, line_readings, "\n".join(r.text_with_separators for r in kept))
+    return NumberReading(text, digits, page, why, line_readings, "\n".join(r.text_with_separators for r in kept),
+                         sum(r.best.score for r in kept))
 
 
 def _with_separators(seg: Segmentation) -> str:

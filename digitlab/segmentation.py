@@ -58,8 +58,18 @@ def _lies_along_border(labels: np.ndarray, i: int, box, shape) -> bool:
     return any(n > 0.3 * side or (n > 0.1 * side and n > 0.5 * extent) for n, side, extent in runs)
 
 
-def _is_page_edge(x: int, y: int, bw: int, bh: int, h: int, w: int) -> bool:
-    """A long, thin mark near the image border running along it: the edge of the page."""
+# A page edge's ink is at most this share of its length squared (a 3 px line 100 px long: 0.03; digits 0.1+).
+PAGE_EDGE_MAX_FILL = 0.08
+
+
+def _is_page_edge(x: int, y: int, bw: int, bh: int, h: int, w: int, area: int) -> bool:
+    """A long, thin mark near the image border running along it: the edge of the page.
+
+    Thin means little ink for its length: a digit that fills a tight crop's height (the first
+    digit of a cheque amount) is near the border and long too, but it is no line.
+    """
+    if area > PAGE_EDGE_MAX_FILL * max(bw, bh) ** 2:
+        return False
     touches_top_or_bottom = y == 0 or y + bh == h
     touches_left_or_right = x == 0 or x + bw == w
     if (bh >= 0.8 * h or (touches_top_or_bottom and bh >= 0.5 * h)) and bw < 0.2 * w:
@@ -125,7 +135,7 @@ def ink_components(ink: np.ndarray):
         touches = (x == 0) + (y == 0) + (x + bw == w) + (y + bh == h)
         if touches and _lies_along_border(labels, i, (x, y, bw, bh), (h, w)):
             continue  # page edge or dark table around the page: it runs along the border
-        if _is_page_edge(x, y, bw, bh, h, w):
+        if _is_page_edge(x, y, bw, bh, h, w, area):
             continue
         candidates.append(i)
     if not candidates:
