@@ -36,6 +36,8 @@ MAX_WIDTH_RATIO = 1.6
 MAX_INNER_GAP = 0.3
 # A line is left out when it is under this fraction of the best-read line's height (a note beside it), or over its inverse.
 MIN_LINE_HEIGHT_RATIO = 0.55
+# A mark within this share of the picture's side from its edge is cut by it.
+FRAME_MARGIN = 0.01
 # Fewer pixels than this across (or down) is a scratch or a border's sliver, not a digit that can be read.
 MIN_DIGIT_WIDTH = 2
 MIN_DIGIT_HEIGHT = 8
@@ -284,6 +286,13 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 r.left_out = "much smaller than the number: a note beside it"
             elif r.left_out is None and MIN_LINE_HEIGHT_RATIO * ln.height > height:
                 r.left_out = "much bigger than the number: a border or a stray mark"
+        # Marks the picture's edge cuts belong to something outside it (the next cell of a register),
+        # unless they are all there is (a tight crop of the number itself).
+        cut_off = [_at_frame(layout.union_box(ln.pieces), ink.shape) for ln in lines]
+        if any(r.left_out is None and not c for r, c in zip(line_readings, cut_off)):
+            for r, c in zip(line_readings, cut_off):
+                if r.left_out is None and c:
+                    r.left_out = "cut by the picture's edge: part of something outside it"
 
     # The winners' every stage through the classifier, for display.
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
@@ -300,6 +309,14 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     why = None if text else "no line of marks reads as digits"
     return NumberReading(text, digits, page, why, line_readings, "\n".join(r.text_with_separators for r in kept),
                          sum(r.best.score for r in kept))
+
+
+def _at_frame(box, shape) -> bool:
+    """Whether a box reaches the picture's edge (within FRAME_MARGIN of a side)."""
+    x, y, w, h = box
+    rows, cols = shape
+    mx, my = FRAME_MARGIN * cols + 1, FRAME_MARGIN * rows + 1
+    return x < mx or y < my or x + w > cols - mx or y + h > rows - my
 
 
 def _with_separators(seg: Segmentation) -> str:
