@@ -135,7 +135,28 @@ def _line_groups(boxes: np.ndarray) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
-    return _attach_flags(_same_rows(list(groups.values()), y, h, ordinary), x, y, w, h)
+    chains = _same_rows(list(groups.values()), y, h, ordinary)
+    return _attach_flags(_absorb_enclosed(chains, x, y, w, h), x, y, w, h)
+
+
+def _absorb_enclosed(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
+    """A chain lying within a longer chain's band and span joins it: a digit the threshold broke into small bits."""
+    def box(chain):
+        return x[chain].min(), y[chain].min(), (x + w)[chain].max(), (y + h)[chain].max()
+
+    order = sorted(range(len(chains)), key=lambda k: -len(chains[k]))
+    for a in order:
+        if not chains[a]:
+            continue
+        ax0, ay0, ax1, ay1 = box(chains[a])
+        for b in order:
+            if b == a or not chains[b] or len(chains[b]) > len(chains[a]):
+                continue
+            bx0, by0, bx1, by1 = box(chains[b])
+            if ax0 <= bx0 and bx1 <= ax1 and ay0 <= (by0 + by1) / 2 <= ay1:
+                chains[a] = chains[a] + chains[b]
+                chains[b] = []
+    return [c for c in chains if c]
 
 
 def _attach_flags(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
