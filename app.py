@@ -171,6 +171,8 @@ def build_app() -> gr.Blocks:
                 with gr.Column():
                     n_sketch = sketch(canvas.NUMBER, "...or write a number")
             n_out = {"text": gr.Markdown(), "boxes": gr.HTML(), "digits": gr.HTML()}
+            with gr.Accordion("How each line was split into digits (the search's winner and runner-up)", open=False):
+                n_out["segmentations"] = gr.Markdown()
             show([n_photo.change], ui.read_numbers, n_photo, ui.NumberView, n_out, api_name="number")
             show([n_sketch.change], ui.read_numbers, n_sketch, ui.NumberView, n_out, trigger_mode="always_last",
                  show_progress="hidden", api_name="number_sketch")

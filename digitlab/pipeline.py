@@ -39,6 +39,7 @@ POLARITY_PRIOR = 0.1  # the histogram rule fails only on close-ups; a wrong pola
 LIGHTING_PRIOR = 0.1  # the lighting rule is about the paper, not the ink: often either estimate works
 LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or table edges
 MARKS_PRIOR = 0.1  # the mark with the most ink is usually the digit
+STROKE_PRIOR = 0.1  # a closed loop is usually a pinhole in a pencil stroke, or a gap the pen left
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ ROBUST_DIGIT_STAGES = (
           "Cut away the empty margin around the digit.",
           ms.crop_to_ink),
     Stage("stroke", "Normalise stroke width",
-          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width.",
-          ms.normalize_stroke),
+          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width (where closing pinholes closed a loop, the open loop is tried too).",
+          ms.normalize_stroke, options=ms.stroke_options, overturn_prior=STROKE_PRIOR),
     Stage("fit", "Fit into 20x20",
           "Shrink the digit so its longer side is 20 pixels, keeping its shape, with smooth edges.",
           ms.fit_box),

@@ -266,10 +266,30 @@ class NumberView:
     boxes: str  # HTML
     text: str  # Markdown
     digits: str  # HTML: each digit as the model sees it; opening one shows its stages
+    segmentations: str = ""  # Markdown: per line, the winning segmentation and the runner-up
 
     @classmethod
     def message(cls, text: str) -> "NumberView":
         return cls("", text, "")
+
+
+def _segments(seg) -> str:
+    """A segmentation in a few words: its digits with the models' confidence, and what it skipped."""
+    if seg is None:
+        return "-"
+    read = " ".join(f"**{s.digit}** ({s.confidence:.0%}, digit {s.verifier:.0%})" for s in seg.segments if s.digit is not None)
+    skipped = sum(1 for s in seg.segments if s.digit is None)
+    return f"{read or 'nothing'}" + (f"; {skipped} skipped" if skipped else "") + f" (score {seg.score:+.2f})"
+
+
+def segmentation_table(reading) -> str:
+    """Markdown: each line the reader found, how it was split into digits, and the runner-up split."""
+    rows = ["| line | reading | winning segmentation | runner-up |", "|---|---|---|---|"]
+    for k, ln in enumerate(reading.lines, 1):
+        state = f"left out: {ln.left_out}" if ln.left_out else f"`{ln.text}`"
+        runner = "-" if ln.runner_up is None else f"`{ln.runner_up.text or '-'}`: {_segments(ln.runner_up)}"
+        rows.append(f"| {k} | {state} | {_segments(ln.best)} | {runner} |")
+    return "\n".join(rows)
 
 
 def read_numbers(image, model: str = DEFAULT_MODEL) -> NumberView:
@@ -283,9 +303,10 @@ def read_numbers(image, model: str = DEFAULT_MODEL) -> NumberView:
         boxes = stageview.picture(draw_readings(image, reading.digits), "the digits found")
     except DigitlabError as exc:
         return NumberView.message(cannot_read(exc))
+    table = segmentation_table(reading) if reading.lines else ""
     if not reading.digits:
-        return NumberView(boxes, f"### No digits found\n{reading.reason}.", "")
-    return NumberView(boxes, "### " + reading.text.replace("\n", "  \n"), stageview.number_digits(reading.digits))
+        return NumberView(boxes, f"### No digits found\n{reading.reason}.", "", table)
+    return NumberView(boxes, "### " + reading.text.replace("\n", "  \n"), stageview.number_digits(reading.digits), table)
 
 
 def examples(kind: str) -> list[str]:

@@ -152,10 +152,11 @@ def test_compare_and_number_endpoints(client, files):
     assert label_of(robust_label) == "6" and "article" in verdict and "robust" in verdict
     assert len(captions(article_stages)) == 8 and len(captions(robust_stages)) == 13
     number = sorted((ROOT / "assets" / "examples").glob("number_0_*"))[0]
-    boxes, text, digits = client.predict(handle_file(str(number)), api_name="/number")
+    boxes, text, digits, segmentations = client.predict(handle_file(str(number)), api_name="/number")
     expected = number.stem.split("label")[1]
     assert text.strip("# \n") == expected and digits.count("<details>") == len(expected)
     assert "<img" in boxes
+    assert f"`{expected}`" in segmentations and "runner-up" in segmentations  # the winning split and the next best
 
 
 def test_exposure_and_privacy_defaults(app_url):
