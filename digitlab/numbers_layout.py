@@ -277,11 +277,14 @@ def _line_kernel(length: int, degrees: float) -> np.ndarray:
     return kernel
 
 
-def _without_underline(mask: np.ndarray, height: float, stroke: float) -> list[tuple[int, int, np.ndarray]]:
+def _without_underline(mask: np.ndarray, height: float, stroke: float,
+                       overhang_needed: bool = False) -> list[tuple[int, int, np.ndarray]]:
     """A mark with any underline touching it erased: (x, y, mask) of what is left, or the mark itself.
 
     An underline is a nearly straight run longer than any digit's own bar (``UNDERLINE_LENGTH``
-    digit heights), found by openings with thin line-shaped kernels at a few slants.
+    digit heights), found by openings with thin line-shaped kernels at a few slants. Unless it
+    runs under another mark, it must also reach past the digits' ink on a side (as one drawn
+    under a whole number does): a 2's long base running into the next digit does not.
     """
     length = int(UNDERLINE_LENGTH * height)
     if length < 8 or mask.shape[1] < length:
@@ -294,6 +297,10 @@ def _without_underline(mask: np.ndarray, height: float, stroke: float) -> list[t
     if not found.any():
         return [(0, 0, mask)]
     rest = (ink > 0) & (cv2.dilate(found, np.ones((3, 3), np.uint8)) == 0)
+    if overhang_needed and rest.any():
+        run, other = np.flatnonzero(found.any(axis=0)), np.flatnonzero(rest.any(axis=0))
+        if not (run[0] < other[0] - 2 * stroke or run[-1] > other[-1] + 2 * stroke):
+            return [(0, 0, mask)]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     out = []
     for k in range(1, n):
@@ -371,8 +378,10 @@ def find_lines(ink: np.ndarray) -> list[Line]:
                 group_of[i] = k
         stroke = _line_stroke(labels, stats, ids)
         variants = [_pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=False)]
-        if any(stats[i, 2] >= UNDERLINE_LENGTH * height and _under_another(stats, ids, i) for i in ids):
-            variants.append(_pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=True))
+        if any(stats[i, 2] >= UNDERLINE_LENGTH * height for i in ids):
+            erased = _pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=True)
+            if [(p.x, p.y, p.w, p.h) for p in erased] != [(p.x, p.y, p.w, p.h) for p in variants[0]]:
+                variants.append(erased)
         variants = [v for v in variants if v]
         if not variants:
             continue
@@ -398,7 +407,9 @@ def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float, er
     for i in ids:
         x, y, w, h = (int(v) for v in stats[i, :4])
         mask = labels[y:y + h, x:x + w] == i
-        parts = _without_underline(mask, height, stroke) if erase_underlines else [(0, 0, mask)]
+        parts = [(0, 0, mask)]
+        if erase_underlines and w >= UNDERLINE_LENGTH * height:
+            parts = _without_underline(mask, height, stroke, overhang_needed=not _under_another(stats, ids, i))
         if len(parts) != 1 or parts[0][2] is not mask:
             split.add(i)
         for px, py, part in parts:

@@ -136,3 +136,33 @@ def test_winning_segmentation_and_runner_up_are_shown(mnist, cnn):
     assert [s.digit for s in best.segments if s.digit is not None] == [3, 1, 7]
     text = explain_reading(reading)
     assert "best" in text and "runner-up" in text
+
+
+def ink_box(image):
+    ys, xs = np.nonzero(image[..., 2] < 200)
+    return xs.min(), ys.min(), xs.max(), ys.max()
+
+
+def test_underline_the_last_digit_runs_into(mnist, cnn):
+    """A register's underline drawn under the whole number, touching the last digit (it must not swallow it)."""
+    image = page(mnist, ["76"])
+    x0, y0, x1, y1 = ink_box(image)
+    cv2.line(image, (x0 - 20, y1 - 2), (x1 + 10, y1 - 6), (30, 40, 120), 7)  # slightly slanted, through the 6's foot
+    reading = read_number(image, classifier=cnn)
+    assert reading.text == "76", reading.text
+
+
+def test_marks_the_picture_edge_cuts_are_left_out(mnist, cnn):
+    """The next cell's marks, cut by the crop's edge, are not part of the number."""
+    image = page(mnist, ["38"], size=(500, 700))
+    cv2.line(image, (660, 500), (672, 380), (30, 40, 120), 8)  # a stroke entering from the bottom edge
+    reading = read_number(image, classifier=cnn)
+    assert reading.text == "38", reading.text
+    assert any(ln.left_out and "edge" in ln.left_out for ln in reading.lines)
+
+
+def test_touching_round_digits_are_parted(mnist, cnn):
+    """Two 0s touching side by side: no thin column between them, but the ink spans little height there."""
+    image = page(mnist, ["100"], gap=-0.12)
+    reading = read_number(image, classifier=cnn)
+    assert reading.text == "100", reading.text
