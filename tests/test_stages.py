@@ -205,3 +205,16 @@ def test_table_edge_beside_the_page_is_not_taken_for_the_digit(mnist, cnn):
     image = cv2.GaussianBlur(image, (0, 0), 1.5).astype(np.uint8)
     result = recognize(image, classifier=cnn)
     assert result.digit == 5, result.summary()
+
+
+def test_a_small_loop_drawn_with_a_thick_pen_is_also_tried_open():
+    """Closing pinholes closes the tiny loop of a 6 drawn small and bold; the open loop is offered too."""
+    six = np.zeros((60, 40), np.uint8)
+    cv2.circle(six, (20, 42), 9, 255, 13)  # a bold ring whose hole is pinhole-sized
+    cv2.line(six, (12, 40), (24, 4), 255, 10)  # the stem
+    options = dict(ms.stroke_options(ms.crop_to_ink(six)))
+    assert ms._loops(options["gaps closed"]) == 0
+    assert ms._loops(options["loops kept open"]) == 1
+    thin = np.zeros((60, 40), np.uint8)
+    cv2.circle(thin, (20, 30), 14, 255, 3)  # a plain 0: nothing to choose
+    assert [label for label, _ in ms.stroke_options(ms.crop_to_ink(thin))] == ["gaps closed"]
