@@ -380,9 +380,11 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     mark as a digit explains more of the same ink, and is the better account of the picture.
     (Between other decisions, more ink is often a digit with a border or a dot attached.)
     """
+    out = np.zeros(len(paths), np.float32)
+    if len({p.choices.get("lighting") for p in paths}) < 2:
+        return out  # one lighting only (a drawing, a flat canvas): nothing to compare
     masks = [_marks_mask(p) for p in paths]
     areas = [0 if m is None else int(np.count_nonzero(m)) for m in masks]
-    out = np.zeros(len(paths), np.float32)
     for i, mi in enumerate(masks):
         if mi is None or areas[i] == 0:
             continue
