@@ -244,14 +244,14 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         return tuple(int(round(v * scale)) for v in box)
 
     searched = [_search(v, {span: entry[0] for span, entry in scores.items()}) for v, scores in zip(variants, per_variant)]
-    per_line, first = [], 0
+    per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))
         pick = max(options, key=lambda o: (searched[o][0][0] if searched[o] else 0.0, -o))  # ties: as written
         lines[k] = variants[pick]
-        per_line.append((per_variant[pick], searched[pick]))
-        first = options[-1] + 1
-    per_line, found_per_line = [scores for scores, _ in per_line], [found for _, found in per_line]
+        per_line.append(per_variant[pick])
+        found_per_line.append(searched[pick])
+        first = options.stop
 
     line_readings, winners = [], []
     for index, line in enumerate(lines):

@@ -139,20 +139,22 @@ def _line_groups(boxes: np.ndarray) -> list[list[int]]:
     return _attach_flags(_absorb_enclosed(chains, x, y, w, h), x, y, w, h)
 
 
+def _chain_box(chain: list[int], x, y, w, h):
+    """(left, top, right, bottom) around a chain of marks."""
+    return x[chain].min(), y[chain].min(), (x + w)[chain].max(), (y + h)[chain].max()
+
+
 def _absorb_enclosed(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
     """A chain lying within a longer chain's band and span joins it: a digit the threshold broke into small bits."""
-    def box(chain):
-        return x[chain].min(), y[chain].min(), (x + w)[chain].max(), (y + h)[chain].max()
-
     order = sorted(range(len(chains)), key=lambda k: -len(chains[k]))
     for a in order:
         if not chains[a]:
             continue
-        ax0, ay0, ax1, ay1 = box(chains[a])
+        ax0, ay0, ax1, ay1 = _chain_box(chains[a], x, y, w, h)
         for b in order:
             if b == a or not chains[b] or len(chains[b]) > len(chains[a]):
                 continue
-            bx0, by0, bx1, by1 = box(chains[b])
+            bx0, by0, bx1, by1 = _chain_box(chains[b], x, y, w, h)
             if ax0 <= bx0 and bx1 <= ax1 and ay0 <= (by0 + by1) / 2 <= ay1:
                 chains[a] = chains[a] + chains[b]
                 chains[b] = []
@@ -161,17 +163,14 @@ def _absorb_enclosed(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
 
 def _attach_flags(chains: list[list[int]], x, y, w, h) -> list[list[int]]:
     """A chain of short marks just above a taller chain and over it joins it: a 5's flag or a 7's serif drawn apart."""
-    def box(chain):
-        return x[chain].min(), y[chain].min(), (x + w)[chain].max(), (y + h)[chain].max()
-
     for a in sorted(range(len(chains)), key=lambda k: -len(chains[k])):
         if not chains[a]:
             continue
-        ax0, ay0, ax1, ay1 = box(chains[a])
+        ax0, ay0, ax1, ay1 = _chain_box(chains[a], x, y, w, h)
         for b, other in enumerate(chains):
             if b == a or not other:
                 continue
-            bx0, by0, bx1, by1 = box(other)
+            bx0, by0, bx1, by1 = _chain_box(other, x, y, w, h)
             tall = ay1 - ay0
             if (by1 - by0 < FLAG_HEIGHT_RATIO * tall and 0 <= ay0 - by1 < FLAG_GAP_RATIO * tall
                     and bx0 >= ax0 - FLAG_GAP_RATIO * tall and bx1 <= ax1 + tall):
@@ -219,8 +218,9 @@ def _frames(labels: np.ndarray, ids: np.ndarray, boxes: np.ndarray, areas: np.nd
     for a, b in zip(*np.nonzero(inside & (areas < FRAME_MAX_FILL * w * h)[:, None])):
         if frames[a]:
             continue
-        own = labels == ids[a]
-        bx, by, bw, bh = (int(v) for v in boxes[b])
+        fx, fy, fw, fh = (int(v) for v in boxes[a])
+        own = labels[fy:fy + fh, fx:fx + fw] == ids[a]
+        bx, by, bw, bh = (int(v) for v in boxes[b] - [fx, fy, 0, 0])  # the inner mark, in the frame's box
         sides = (own[by:by + bh, :bx].any(), own[by:by + bh, bx + bw:].any(),
                  own[:by, bx:bx + bw].any(), own[by + bh:, bx:bx + bw].any())
         frames[a] = sum(sides) >= 3
@@ -278,8 +278,8 @@ def _line_kernel(length: int, degrees: float) -> np.ndarray:
 
 
 def _without_underline(mask: np.ndarray, height: float, stroke: float,
-                       overhang_needed: bool = False) -> list[tuple[int, int, np.ndarray]]:
-    """A mark with any underline touching it erased: (x, y, mask) of what is left, or the mark itself.
+                       overhang_needed: bool = False) -> list[tuple[int, int, np.ndarray]] | None:
+    """A mark with any underline touching it erased: (x, y, mask) of what is left, or None (no underline).
 
     An underline is a nearly straight run longer than any digit's own bar (``UNDERLINE_LENGTH``
     digit heights), found by openings with thin line-shaped kernels at a few slants. Unless it
@@ -288,19 +288,19 @@ def _without_underline(mask: np.ndarray, height: float, stroke: float,
     """
     length = int(UNDERLINE_LENGTH * height)
     if length < 8 or mask.shape[1] < length:
-        return [(0, 0, mask)]
+        return None
     ink = mask.astype(np.uint8)
     found = np.zeros_like(ink)
     for degrees in UNDERLINE_SLANTS:
         found |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, _line_kernel(length, degrees))
     found[:int(UNDERLINE_BELOW * mask.shape[0])] = 0  # a run across the digits' tops or middles is their own strokes
     if not found.any():
-        return [(0, 0, mask)]
+        return None
     rest = (ink > 0) & (cv2.dilate(found, np.ones((3, 3), np.uint8)) == 0)
     if overhang_needed and rest.any():
         run, other = np.flatnonzero(found.any(axis=0)), np.flatnonzero(rest.any(axis=0))
         if not (run[0] < other[0] - 2 * stroke or run[-1] > other[-1] + 2 * stroke):
-            return [(0, 0, mask)]
+            return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     out = []
     for k in range(1, n):
@@ -377,10 +377,10 @@ def find_lines(ink: np.ndarray) -> list[Line]:
             for i in members_:
                 group_of[i] = k
         stroke = _line_stroke(labels, stats, ids)
-        variants = [_pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=False)]
+        variants = [_pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=False)[0]]
         if any(stats[i, 2] >= UNDERLINE_LENGTH * height for i in ids):
-            erased = _pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=True)
-            if [(p.x, p.y, p.w, p.h) for p in erased] != [(p.x, p.y, p.w, p.h) for p in variants[0]]:
+            erased, any_erased = _pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=True)
+            if any_erased:
                 variants.append(erased)
         variants = [v for v in variants if v]
         if not variants:
@@ -400,17 +400,20 @@ def _under_another(stats: np.ndarray, ids, i) -> bool:
                for j in ids)
 
 
-def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float, erase_underlines: bool) -> list[Piece]:
-    """One line's marks over-segmented into pieces, left to right, separators marked."""
+def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float,
+            erase_underlines: bool) -> tuple[list[Piece], bool]:
+    """One line's marks over-segmented into pieces, left to right, separators marked; and whether an underline was erased."""
     marked: list[tuple[int, Piece]] = []  # (the mark it comes from, piece)
     split = set()  # marks an erased underline parted
     for i in ids:
         x, y, w, h = (int(v) for v in stats[i, :4])
         mask = labels[y:y + h, x:x + w] == i
-        parts = [(0, 0, mask)]
+        parts = None
         if erase_underlines and w >= UNDERLINE_LENGTH * height:
             parts = _without_underline(mask, height, stroke, overhang_needed=not _under_another(stats, ids, i))
-        if len(parts) != 1 or parts[0][2] is not mask:
+        if parts is None:
+            parts = [(0, 0, mask)]
+        else:
             split.add(i)
         for px, py, part in parts:
             ph, pw = part.shape
@@ -418,7 +421,7 @@ def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float, er
             cuts = _cuts(part, height, stroke) if wide and not _is_slash(Piece(0, 0, pw, ph, part), height) else []
             marked += [(i, piece) for piece in _slices(x + px, y + py, part, cuts)]
     if not marked:
-        return []
+        return [], bool(split)
     marked.sort(key=lambda m: m[1].x)
     pieces = [piece for _, piece in marked]
     for (before, _), (mark, piece) in zip(marked, marked[1:]):
@@ -433,7 +436,7 @@ def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float, er
     for k, p in enumerate(pieces):
         whole = p.join == GAP and (k + 1 == len(pieces) or pieces[k + 1].join == GAP)
         p.separator = separator_shape(p, line_top, height) if whole else None  # a slice is part of a digit
-    return pieces
+    return pieces, bool(split)
 
 
 def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float) -> list[Piece]:
