@@ -224,21 +224,31 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         return NumberReading("", [], page, "no marks found")
 
     # Every candidate group of every line through the digit stages, then one batch per model.
-    # A line may come pieced two ways (with an underline and with it erased): both are read, the better kept.
+    # A line may come pieced several ways (an underline kept or erased, cuts upright or along the
+    # slant): each is read and the best kept. Most groups are the same ink in every piecing: run once.
     variants = [v for line in lines for v in [line] + line.alternatives]
-    entries = []  # (variant index, (i, j), box, trail)
+    trails, entries = {}, []  # trails: group's (box, ink) -> its digit stages; entries: (variant, (i, j), group)
     for index, line in enumerate(variants):
         for i, j in _candidate_groups(line):
             box, mask = layout.union_mask(line.pieces[i:j])
-            t = _digit_trail(ink, box, mask)
-            if t is not None:
-                entries.append((index, (i, j), box, t))
-    finals = [t[-1][1] for _, _, _, t in entries]
-    probs = [p[0] for p in classify_ladders([[f] for f in finals], classifier)]
-    digit_scores = verifier.digit_scores(np.stack(finals)) if finals else np.zeros(0)
+            group = (box, mask.tobytes())
+            if group not in trails:
+                trails[group] = _digit_trail(ink, box, mask)
+            if trails[group] is not None:
+                entries.append((index, (i, j), group))
+    groups = list(dict.fromkeys(group for _, _, group in entries))
+    finals = [trails[g][-1][1] for g in groups]
+    digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
+    # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
+    asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
+    judged = {}  # group -> (log-gain, probabilities, digit score, digit stages)
+    for g, (p,) in zip(asked, classify_ladders([[trails[g][-1][1]] for g in asked], classifier)):
+        v = float(digit_score[g])
+        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, v, trails[g])
     per_variant = [dict() for _ in variants]
-    for (index, span, box, t), p, v in zip(entries, probs, digit_scores):
-        per_variant[index][span] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, float(v), t)
+    for index, span, group in entries:
+        if group in judged:
+            per_variant[index][span] = judged[group]
 
     def px(box):
         return tuple(int(round(v * scale)) for v in box)

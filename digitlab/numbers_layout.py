@@ -57,6 +57,10 @@ SEPARATOR_HEIGHT_RATIO = 0.45
 MIN_SEPARATOR_AREA = 0.5
 # A slash leans at least this many degrees from vertical: 24% of MNIST test 1s lean 24 degrees or more, 1.2% 40.
 SLASH_MIN_LEAN = 40.0
+# A line's writing slant is looked for among these angles from vertical (degrees; forward slant positive).
+SLANTS = tuple(range(-15, 46, 5))
+# Past this slant, touching digits are also cut along the slant (a vertical cut clips both italic digits).
+MIN_CUT_SLANT = 10
 
 GAP, CUT, STROKES = "gap", "cut", "strokes"  # how a piece meets the previous one
 
@@ -89,7 +93,7 @@ class Line:
     top: int
     bottom: int
     page_height: float = 0.0  # the typical mark height on the whole page
-    alternatives: list[Line] = field(default_factory=list)  # the same marks pieced another way (underlines erased)
+    alternatives: list[Line] = field(default_factory=list)  # the same marks pieced other ways (underlines erased, slanted cuts)
 
 
 def union_box(pieces) -> tuple[int, int, int, int]:
@@ -270,6 +274,30 @@ def _cuts(mask: np.ndarray, height: float, stroke: float) -> list[int]:
     return sorted(cuts)
 
 
+def _sheared_columns(shape: tuple[int, int], degrees: float) -> np.ndarray:
+    """Each pixel's column once the slant is sheared out (strokes leaning by ``degrees`` become vertical), from 0."""
+    h, w = shape
+    shift = np.round(np.tan(np.radians(degrees)) * (h - 1 - np.arange(h))).astype(int)
+    columns = np.arange(w)[None, :] - shift[:, None]
+    return columns - columns.min()
+
+
+def writing_slant(mask: np.ndarray) -> int:
+    """The slant (degrees from vertical) that makes the ink's strokes most upright.
+
+    The classic projection measure: sheared upright, the strokes stack into few columns,
+    so the column counts' sum of squares peaks.
+    """
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return 0
+
+    def sharpness(degrees):
+        return float((np.bincount(_sheared_columns(mask.shape, degrees)[ys, xs]).astype(float) ** 2).sum())
+
+    return max(SLANTS, key=lambda d: (sharpness(d), -abs(d)))
+
+
 def _line_kernel(length: int, degrees: float) -> np.ndarray:
     rise = int(round(np.tan(np.radians(degrees)) * (length - 1)))
     kernel = np.zeros((abs(rise) + 1, length), np.uint8)
@@ -310,15 +338,29 @@ def _without_underline(mask: np.ndarray, height: float, stroke: float,
     return out
 
 
-def _slices(x: int, y: int, mask: np.ndarray, cuts: list[int]) -> list[Piece]:
+def _slices(x: int, y: int, mask: np.ndarray, height: float, stroke: float, slant: int) -> list[Piece]:
+    """A mark cut where touching digits may part, along its writing slant; the slices left to right.
+
+    The cuts are found on the mark sheared upright; each pixel goes to the slice its sheared column falls in.
+    """
+    if slant == 0:
+        columns, upright = np.broadcast_to(np.arange(mask.shape[1]), mask.shape), mask
+    else:
+        columns = _sheared_columns(mask.shape, slant)
+        ys, xs = np.nonzero(mask)
+        upright = np.zeros((mask.shape[0], int(columns.max()) + 1), bool)
+        upright[ys, columns[ys, xs]] = True
+    cuts = _cuts(upright, height, stroke)
+    if not cuts:
+        return [Piece(x, y, mask.shape[1], mask.shape[0], mask)]
     pieces = []
-    for k, (a, b) in enumerate(zip([0] + cuts, cuts + [mask.shape[1]])):
-        box = seg.bounding_box(mask[:, a:b])
+    for a, b in zip([0] + cuts, cuts + [upright.shape[1]]):
+        part = mask & (columns >= a) & (columns < b)
+        box = seg.bounding_box(part)
         if box is None:
             continue
         top, bottom, left, right = box
-        pieces.append(Piece(x + a + left, y + top, right - left, bottom - top,
-                            mask[top:bottom, a + left:a + right], CUT if pieces else GAP))
+        pieces.append(Piece(x + left, y + top, right - left, bottom - top, part[top:bottom, left:right], CUT if pieces else GAP))
     return pieces
 
 
@@ -377,12 +419,18 @@ def find_lines(ink: np.ndarray) -> list[Line]:
             for i in members_:
                 group_of[i] = k
         stroke = _line_stroke(labels, stats, ids)
-        variants = [_pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=False)[0]]
-        if any(stats[i, 2] >= UNDERLINE_LENGTH * height for i in ids):
-            erased, any_erased = _pieces(labels, stats, keep, ids, group_of, height, stroke, erase_underlines=True)
-            if any_erased:
-                variants.append(erased)
-        variants = [v for v in variants if v]
+        # The marks are pieced a few ways, each read and the best-read kept: with vertical cuts and,
+        # for slanted writing, cuts along the slant; with any underline kept and erased.
+        erasing = [False] + [True] * any(stats[i, 2] >= UNDERLINE_LENGTH * height for i in ids)
+        wide = (stats[ids, 2] > CUT_WIDTH_RATIO * height) & (stats[ids, 3] >= TALL_MARK_RATIO * height)
+        slant = _line_slant(labels, stats, ids) if wide.any() else 0
+        slants = [0] + [slant] * (abs(slant) >= MIN_CUT_SLANT)
+        variants = []
+        for erase in erasing:
+            for degrees in slants:
+                pieces, erased, cut = _pieces(labels, stats, keep, ids, group_of, height, stroke, erase, degrees)
+                if pieces and (erased or not erase) and (cut or not degrees):
+                    variants.append(pieces)
         if not variants:
             continue
         line, *others = [Line(v, height, int(min(p.y for p in v)), int(max(p.bottom for p in v)), page_height)
@@ -401,9 +449,9 @@ def _under_another(stats: np.ndarray, ids, i) -> bool:
 
 
 def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float,
-            erase_underlines: bool) -> tuple[list[Piece], bool]:
-    """One line's marks over-segmented into pieces, left to right, separators marked; and whether an underline was erased."""
-    marked: list[tuple[int, Piece]] = []  # (the mark it comes from, piece)
+            erase_underlines: bool, slant: int) -> tuple[list[Piece], bool, bool]:
+    """One line's marks over-segmented into pieces, left to right, separators marked; whether an underline was erased, any mark cut."""
+    marked: list[tuple[int, int, Piece]] = []  # (where its part of a mark starts, the mark it comes from, piece)
     split = set()  # marks an erased underline parted
     for i in ids:
         x, y, w, h = (int(v) for v in stats[i, :4])
@@ -418,11 +466,15 @@ def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float,
         for px, py, part in parts:
             ph, pw = part.shape
             wide = pw > CUT_WIDTH_RATIO * height and ph >= TALL_MARK_RATIO * height
-            cuts = _cuts(part, height, stroke) if wide and not _is_slash(Piece(0, 0, pw, ph, part), height) else []
-            marked += [(i, piece) for piece in _slices(x + px, y + py, part, cuts)]
+            if wide and not _is_slash(Piece(0, 0, pw, ph, part), height):
+                marked += [(x + px, i, piece) for piece in _slices(x + px, y + py, part, height, stroke, slant)]
+            else:
+                marked.append((x + px, i, Piece(x + px, y + py, pw, ph, part)))
     if not marked:
-        return [], bool(split)
-    marked.sort(key=lambda m: m[1].x)
+        return [], bool(split), False
+    marked.sort(key=lambda m: m[0])  # stable: a mark's slices stay together, in order
+    cut = any(piece.join == CUT for _, _, piece in marked)
+    marked = [(i, piece) for _, i, piece in marked]
     pieces = [piece for _, piece in marked]
     for (before, _), (mark, piece) in zip(marked, marked[1:]):
         if before != mark:
@@ -436,7 +488,7 @@ def _pieces(labels, stats, keep, ids, group_of, height: float, stroke: float,
     for k, p in enumerate(pieces):
         whole = p.join == GAP and (k + 1 == len(pieces) or pieces[k + 1].join == GAP)
         p.separator = separator_shape(p, line_top, height) if whole else None  # a slice is part of a digit
-    return pieces, bool(split)
+    return pieces, bool(split), cut
 
 
 def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float) -> list[Piece]:
@@ -452,6 +504,13 @@ def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float)
         if x0 <= x and x + w <= x1 and y0 + 0.3 * height <= y + h / 2 <= y0 + 1.3 * height:
             small.append(Piece(x, y, w, h, labels[y:y + h, x:x + w] == i))
     return sorted(pieces + small, key=lambda p: p.x) if small else pieces
+
+
+def _line_slant(labels: np.ndarray, stats: np.ndarray, ids) -> int:
+    """The line's writing slant, measured on all its marks together."""
+    x0, y0 = stats[ids, 0].min(), stats[ids, 1].min()
+    x1, y1 = (stats[ids, 0] + stats[ids, 2]).max(), (stats[ids, 1] + stats[ids, 3]).max()
+    return writing_slant(np.isin(labels[y0:y1, x0:x1], ids))
 
 
 def _line_stroke(labels: np.ndarray, stats: np.ndarray, ids) -> float:
