@@ -45,15 +45,39 @@ MIN_DIGIT_HEIGHT = 8
 KEEP_SEGMENTATIONS = 8
 
 
+class _StagePredictions:
+    """The classifier on every stage of a reading's digits: one model call, made when first looked at.
+
+    Reading the number needs only the last stage's prediction; the ladder is for showing the
+    stages (the app's Number tab), so a reading that is never shown never pays for it.
+    """
+
+    def __init__(self, trails, classifier):
+        self.trails, self.classifier, self.ladders = trails, classifier, None
+
+    def __getitem__(self, k: int) -> list[StageResult]:
+        if self.ladders is None:
+            predicted = classify_ladders([[img for _, img, _ in t] for t in self.trails], self.classifier)
+            self.ladders = [[StageResult(s, img, skipped, p) for (s, img, skipped), p in zip(t, probs)]
+                            for t, probs in zip(self.trails, predicted)]
+        return self.ladders[k]
+
+
 @dataclass
 class DigitReading:
     box: tuple[int, int, int, int]  # x, y, w, h in the input image's pixels
     digit: int
     confidence: float
     probabilities: np.ndarray
-    stages: list[StageResult]
     line: int = 0
     verifier: float = 1.0  # how sure the verifier is that this is a digit at all
+    ladder: tuple[_StagePredictions, int] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def stages(self) -> list[StageResult]:
+        """Every digit stage's output with the classifier's reading of it."""
+        predictions, k = self.ladder
+        return predictions[k]
 
 
 @dataclass
@@ -304,16 +328,14 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 if r.left_out is None and c:
                     r.left_out = "cut by the picture's edge: part of something outside it"
 
-    # The winners' every stage through the classifier, for display.
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
               for span in spans]
-    ladders = classify_ladders([[img for _, img, _ in per_line[i][s][3]] for i, s in chosen], classifier)
+    predictions = _StagePredictions([per_line[i][s][3] for i, s in chosen], classifier)
     digits = []
-    for (index, span), stage_probs in zip(chosen, ladders):
-        _, p, v, t = per_line[index][span]
+    for k, (index, span) in enumerate(chosen):
+        _, p, v, _ = per_line[index][span]
         box = px(layout.union_box(lines[index].pieces[span[0]:span[1]]))
-        results = [StageResult(s, img, sk, sp) for (s, img, sk), sp in zip(t, stage_probs)]
-        digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, results, index, v))
+        digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, index, v, (predictions, k)))
     kept = [r for r in line_readings if r.left_out is None and r.text]
     text = "\n".join(r.text for r in kept)
     why = None if text else "no line of marks reads as digits"

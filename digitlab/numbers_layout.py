@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from . import segmentation as seg
 from .mnist_stages import stroke_width
@@ -261,10 +262,10 @@ def _cuts(mask: np.ndarray, height: float, stroke: float) -> list[int]:
     extent = np.convolve(np.maximum(bottom - top, 0).astype(float), np.ones(3) / 3, mode="same")
     columns = np.arange(w)[inner]
     thin = columns[ink[inner] <= CUT_MAX_INK * stroke]
-    dips = [c for c in columns if extent[c] <= CUT_MAX_EXTENT * height
-            and extent[c] <= extent[max(0, c - spacing):c + spacing + 1].min() + 1e-9]
+    lowest_near = ndimage.minimum_filter1d(extent, 2 * spacing + 1, mode="nearest")
+    dips = columns[(extent[inner] <= CUT_MAX_EXTENT * height) & (extent[inner] <= lowest_near[inner] + 1e-9)]
     # Thin columns first (thinnest first), then the dips (shallowest extent first).
-    ranked = list(thin[np.argsort(ink[thin], kind="stable")]) + sorted(dips, key=lambda c: extent[c])
+    ranked = list(thin[np.argsort(ink[thin], kind="stable")]) + list(dips[np.argsort(extent[dips], kind="stable")])
     cuts: list[int] = []
     for c in ranked:
         if len(cuts) >= MAX_CUTS:
@@ -274,12 +275,12 @@ def _cuts(mask: np.ndarray, height: float, stroke: float) -> list[int]:
     return sorted(cuts)
 
 
-def _sheared_columns(shape: tuple[int, int], degrees: float) -> np.ndarray:
-    """Each pixel's column once the slant is sheared out (strokes leaning by ``degrees`` become vertical), from 0."""
-    h, w = shape
-    shift = np.round(np.tan(np.radians(degrees)) * (h - 1 - np.arange(h))).astype(int)
-    columns = np.arange(w)[None, :] - shift[:, None]
-    return columns - columns.min()
+def _sheared_columns(ys: np.ndarray, xs: np.ndarray, height: int, degrees: float) -> np.ndarray:
+    """The columns of pixels (ys, xs) of a box ``height`` rows tall once the slant is sheared out (strokes
+    leaning by ``degrees`` become vertical), counted from the leftmost column the box can land in."""
+    shift = np.round(np.tan(np.radians(degrees)) * (height - 1 - ys)).astype(int)
+    lowest = min(0, -int(round(np.tan(np.radians(degrees)) * (height - 1))))
+    return xs - shift - lowest
 
 
 def writing_slant(mask: np.ndarray) -> int:
@@ -293,7 +294,7 @@ def writing_slant(mask: np.ndarray) -> int:
         return 0
 
     def sharpness(degrees):
-        return float((np.bincount(_sheared_columns(mask.shape, degrees)[ys, xs]).astype(float) ** 2).sum())
+        return float((np.bincount(_sheared_columns(ys, xs, mask.shape[0], degrees)).astype(float) ** 2).sum())
 
     return max(SLANTS, key=lambda d: (sharpness(d), -abs(d)))
 
@@ -341,26 +342,29 @@ def _without_underline(mask: np.ndarray, height: float, stroke: float,
 def _slices(x: int, y: int, mask: np.ndarray, height: float, stroke: float, slant: int) -> list[Piece]:
     """A mark cut where touching digits may part, along its writing slant; the slices left to right.
 
-    The cuts are found on the mark sheared upright; each pixel goes to the slice its sheared column falls in.
+    Slanted, the cuts are found on the mark sheared upright; each pixel goes to the slice its sheared column falls in.
     """
     if slant == 0:
-        columns, upright = np.broadcast_to(np.arange(mask.shape[1]), mask.shape), mask
+        cuts = _cuts(mask, height, stroke)
+        parts = ((a, mask[:, a:b]) for a, b in zip([0] + cuts, cuts + [mask.shape[1]]))  # (column offset, slice)
     else:
-        columns = _sheared_columns(mask.shape, slant)
-        ys, xs = np.nonzero(mask)
+        rows = np.arange(mask.shape[0])[:, None]
+        columns = _sheared_columns(rows, np.arange(mask.shape[1])[None, :], mask.shape[0], slant)
         upright = np.zeros((mask.shape[0], int(columns.max()) + 1), bool)
+        ys, xs = np.nonzero(mask)
         upright[ys, columns[ys, xs]] = True
-    cuts = _cuts(upright, height, stroke)
+        cuts = _cuts(upright, height, stroke)
+        parts = ((0, mask & (columns >= a) & (columns < b)) for a, b in zip([0] + cuts, cuts + [upright.shape[1]]))
     if not cuts:
         return [Piece(x, y, mask.shape[1], mask.shape[0], mask)]
     pieces = []
-    for a, b in zip([0] + cuts, cuts + [upright.shape[1]]):
-        part = mask & (columns >= a) & (columns < b)
+    for offset, part in parts:
         box = seg.bounding_box(part)
         if box is None:
             continue
         top, bottom, left, right = box
-        pieces.append(Piece(x + left, y + top, right - left, bottom - top, part[top:bottom, left:right], CUT if pieces else GAP))
+        pieces.append(Piece(x + offset + left, y + top, right - left, bottom - top, part[top:bottom, left:right],
+                            CUT if pieces else GAP))
     return pieces
 
 
@@ -384,10 +388,10 @@ def _is_slash(p: Piece, height: float) -> bool:
     """A thin straight stroke leaning far from vertical, about a digit tall."""
     if not 0.7 * height <= p.h <= 1.5 * height:
         return False
-    ys, xs = np.nonzero(p.mask)
-    if len(xs) < 10:
+    m = cv2.moments(p.mask.astype(np.uint8), binaryImage=True)
+    if m["m00"] < 10:
         return False
-    cov = np.cov(np.stack([xs, ys]).astype(float))
+    cov = np.array([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]]) / m["m00"]
     values, vectors = np.linalg.eigh(cov)
     if values[0] > 0.02 * values[1]:
         return False  # not straight: a 1 with a flag, a 7, a curve
@@ -495,15 +499,15 @@ def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float)
     """The line's pieces plus the small marks inside its span that the speck filter dropped: dots and commas."""
     x0, x1 = min(p.x for p in pieces), max(p.right for p in pieces)
     y0 = float(np.median([p.y for p in pieces if p.h >= TALL_MARK_RATIO * height] or [pieces[0].y]))
-    kept = set(int(i) for i in keep)
-    small = []
-    for i in range(1, len(stats)):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if i in kept or area < MIN_SEPARATOR_AREA * stroke ** 2 or max(w, h) >= SEPARATOR_HEIGHT_RATIO * height:
-            continue
-        if x0 <= x and x + w <= x1 and y0 + 0.3 * height <= y + h / 2 <= y0 + 1.3 * height:
-            small.append(Piece(x, y, w, h, labels[y:y + h, x:x + w] == i))
-    return sorted(pieces + small, key=lambda p: p.x) if small else pieces
+    x, y, w, h, area = (stats[:, k] for k in range(5))
+    small = np.ones(len(stats), bool)
+    small[0] = False  # the background
+    small[np.asarray(keep)] = False
+    small &= (area >= MIN_SEPARATOR_AREA * stroke ** 2) & (np.maximum(w, h) < SEPARATOR_HEIGHT_RATIO * height)
+    small &= (x0 <= x) & (x + w <= x1) & (y0 + 0.3 * height <= y + h / 2) & (y + h / 2 <= y0 + 1.3 * height)
+    marks = [Piece(int(x[i]), int(y[i]), int(w[i]), int(h[i]), labels[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] == i)
+             for i in np.flatnonzero(small)]
+    return sorted(pieces + marks, key=lambda p: p.x) if marks else pieces
 
 
 def _line_slant(labels: np.ndarray, stats: np.ndarray, ids) -> int:
