@@ -327,6 +327,11 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
             for r, c in zip(line_readings, cut_off):
                 if r.left_out is None and c:
                     r.left_out = "cut by the picture's edge: part of something outside it"
+        # A single stroke is as likely a ruling's fragment or a tick as a 1: alone on its line, it is no number.
+        if any(r.left_out is None and r.text != "1" for r in line_readings):
+            for r in line_readings:
+                if r.left_out is None and r.text == "1":
+                    r.left_out = "a lone stroke: a ruling's fragment or a tick, not a number"
 
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
               for span in spans]

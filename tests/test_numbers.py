@@ -179,3 +179,14 @@ def test_touching_italic_digits_are_parted_along_their_slant(mnist, cnn):
     # Leaning zeros touch along a slanted seam: every upright cut clips both, and "5000" read "500".
     image = page(mnist, ["5000"], gap=-0.4, slant=20)
     assert read_number(image, classifier=cnn).text == "5000"
+
+
+def test_a_lone_stroke_on_its_own_line_is_no_number(mnist, cnn):
+    # A fragment of a cell's ruling under the number reads as a perfect 1 on a line of its own.
+    def ruling_fragment(canvas):
+        cv2.line(canvas, (700, 380), (700, 480), (40, 40, 40), 5)
+
+    image = page(mnist, ["47"], marks=[ruling_fragment])
+    reading = read_number(image, classifier=cnn)
+    assert reading.text == "47"
+    assert any(ln.left_out and "lone stroke" in ln.left_out for ln in reading.lines)
