@@ -194,6 +194,13 @@ def main():
     print()
     print(table(headers, rows))
     print(f"\n12 MP photo with 6 digits: {t * 1000:.0f} ms median (goal <= 300 ms); read {reading.text!r}, label {label!r}")
+    # The app's Number tab also shows every stage of every digit with its prediction: made when first looked at.
+    for title, images, _ in sets:
+        if title.startswith("real scans: register"):
+            shown = [timed(lambda: [d.stages for d in read_number(im, classifier=classifier, verifier=verifier).digits],
+                           repeat=3)[0] for im in images[:60]]
+            print(f"{title}, read and every digit's stages predicted (the Number tab): "
+                  f"{1000 * np.median(shown):.0f} ms median of {len(shown)}")
     print("\nsome misreadings (set, label, digitlab):")
     for title, label_, read in failures:
         print(f"  {title}: {label_!r} read {read!r}")
