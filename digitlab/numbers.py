@@ -222,15 +222,14 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
         from .verifier import load_verifier
 
         verifier = load_verifier()
-    paths = explore(rgb, ROBUST_PAGE_STAGES)
     # Where the page rules cannot decide (both polarities equally likely), every such page is read
-    # and the one that reads best kept; the rest are tried only when those read nothing.
-    tied = [p for p in paths if p.log_prior >= paths[0].log_prior]
+    # and the one that reads best kept; the rest are made and tried only when those read nothing.
+    tied = explore(rgb, ROBUST_PAGE_STAGES, min_log_prior=0.0)
     readings = [_read_page(rgb, p.trail, p.reason, classifier, verifier) for p in tied]
     reading = max(readings, key=lambda r: r.score)  # first wins ties: the rules' own page
     if not reading.text:
         # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper): try the other hypotheses.
-        for path in paths[len(tied):]:
+        for path in explore(rgb, ROBUST_PAGE_STAGES)[len(tied):]:
             other = _read_page(rgb, path.trail, path.reason, classifier, verifier)
             if other.text:
                 return other
