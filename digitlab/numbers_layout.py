@@ -2,7 +2,8 @@
 
 A line is a chain of marks that overlap vertically and sit close side by side (a slanted
 baseline is followed mark to mark). Each line is cut into pieces: its marks, and slices of
-the wide ones cut at columns where only a thin stroke crosses (touching digits). Which
+the wide ones cut where only a thin stroke crosses or the ink's height dips (touching digits),
+upright and, for slanted writing, along the slant (each a piecing of its own). Which
 pieces form which digit is not decided here: the number reader searches over groupings of
 consecutive pieces and lets the models judge (``numbers``). Separators (. , - /) are judged
 by shape, since the digit models know nothing of them.
