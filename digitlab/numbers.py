@@ -310,10 +310,11 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         reading.left_out = _why_left_out(line, best)
         line_readings.append(reading)
         winners.append([(i, j) for i, j, d in found[0][1] if d])
-    read = [(r.best.score, ln.height) for ln, r in zip(lines, line_readings) if r.left_out is None]
+    read = [(r.text != "1", r.best.score, ln.height) for ln, r in zip(lines, line_readings) if r.left_out is None]
     if read:
-        # The number is the line that reads best; lines of a very different size are something else.
-        height = max(read)[1]
+        # The number is the line that reads best (a lone 1 only if nothing else reads: see below);
+        # lines of a very different size are something else.
+        height = max(read)[2]
         for ln, r in zip(lines, line_readings):
             if r.left_out is None and ln.height < MIN_LINE_HEIGHT_RATIO * height:
                 r.left_out = "much smaller than the number: a note beside it"
