@@ -310,28 +310,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
         reading.left_out = _why_left_out(line, best)
         line_readings.append(reading)
         winners.append([(i, j) for i, j, d in found[0][1] if d])
-    read = [(r.text != "1", r.best.score, ln.height) for ln, r in zip(lines, line_readings) if r.left_out is None]
-    if read:
-        # The number is the line that reads best (a lone 1 only if nothing else reads: see below);
-        # lines of a very different size are something else.
-        height = max(read)[2]
-        for ln, r in zip(lines, line_readings):
-            if r.left_out is None and ln.height < MIN_LINE_HEIGHT_RATIO * height:
-                r.left_out = "much smaller than the number: a note beside it"
-            elif r.left_out is None and MIN_LINE_HEIGHT_RATIO * ln.height > height:
-                r.left_out = "much bigger than the number: a border or a stray mark"
-        # Marks the picture's edge cuts belong to something outside it (the next cell of a register),
-        # unless they are all there is (a tight crop of the number itself).
-        cut_off = [_at_frame(layout.union_box(ln.pieces), ink.shape) for ln in lines]
-        if any(r.left_out is None and not c for r, c in zip(line_readings, cut_off)):
-            for r, c in zip(line_readings, cut_off):
-                if r.left_out is None and c:
-                    r.left_out = "cut by the picture's edge: part of something outside it"
-        # A single stroke is as likely a ruling's fragment or a tick as a 1: alone on its line, it is no number.
-        if any(r.left_out is None and r.text != "1" for r in line_readings):
-            for r in line_readings:
-                if r.left_out is None and r.text == "1":
-                    r.left_out = "a lone stroke: a ruling's fragment or a tick, not a number"
+    _leave_out_other_lines(lines, line_readings, ink.shape)
 
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
               for span in spans]
@@ -346,6 +325,41 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     why = None if text else "no line of marks reads as digits"
     return NumberReading(text, digits, page, why, line_readings, "\n".join(r.text_with_separators for r in kept),
                          sum(r.best.score for r in kept))
+
+
+def _leave_out_other_lines(lines: list[layout.Line], readings: list[LineReading], shape) -> None:
+    """Mark the lines that read but are not the number, with the reason.
+
+    The number is the line that reads best; lines of a very different size are something else,
+    and so are lines the picture's edge cuts (the next register cell), unless they are all there
+    is. A single stroke is as likely a ruling's fragment or a tick as a 1: a line that reads a
+    lone 1 counts only where no other line reads.
+    """
+    def read(r):
+        return r.left_out is None
+
+    if not any(read(r) for r in readings):
+        return
+    strokes_only = all(r.text == "1" for r in readings if read(r))
+
+    def counts(r):
+        return read(r) and (strokes_only or r.text != "1")
+
+    height = max((r.best.score, ln.height) for ln, r in zip(lines, readings) if counts(r))[1]
+    for ln, r in zip(lines, readings):
+        if read(r) and ln.height < MIN_LINE_HEIGHT_RATIO * height:
+            r.left_out = "much smaller than the number: a note beside it"
+        elif read(r) and MIN_LINE_HEIGHT_RATIO * ln.height > height:
+            r.left_out = "much bigger than the number: a border or a stray mark"
+    cut_off = [_at_frame(layout.union_box(ln.pieces), shape) for ln in lines]
+    if any(counts(r) and not c for r, c in zip(readings, cut_off)):
+        for r, c in zip(readings, cut_off):
+            if read(r) and c:
+                r.left_out = "cut by the picture's edge: part of something outside it"
+    if any(read(r) and r.text != "1" for r in readings):
+        for r in readings:
+            if read(r) and r.text == "1":
+                r.left_out = "a lone stroke: a ruling's fragment or a tick, not a number"
 
 
 def _at_frame(box, shape) -> bool:
