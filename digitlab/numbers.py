@@ -224,7 +224,7 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
         verifier = load_verifier()
     # Where the page rules cannot decide (both polarities equally likely), every such page is read
     # and the one that reads best kept; the rest are made and tried only when those read nothing.
-    tied = explore(rgb, ROBUST_PAGE_STAGES, min_log_prior=0.0)
+    tied = explore(rgb, ROBUST_PAGE_STAGES, min_log_prior=0.0) or explore(rgb, ROBUST_PAGE_STAGES)[:1]
     readings = [_read_page(rgb, p.trail, p.reason, classifier, verifier) for p in tied]
     reading = max(readings, key=lambda r: r.score)  # first wins ties: the rules' own page
     if not reading.text:
