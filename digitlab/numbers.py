@@ -224,7 +224,7 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
         verifier = load_verifier()
     # Where the page rules cannot decide (both polarities equally likely), every such page is read
     # and the one that reads best kept; the rest are made and tried only when those read nothing.
-    tied = explore(rgb, ROBUST_PAGE_STAGES, min_log_prior=0.0) or explore(rgb, ROBUST_PAGE_STAGES)[:1]
+    tied = explore(rgb, ROBUST_PAGE_STAGES, within=0.0)
     readings = [_read_page(rgb, p.trail, p.reason, classifier, verifier) for p in tied]
     reading = max(readings, key=lambda r: r.score)  # first wins ties: the rules' own page
     if not reading.text:
@@ -259,7 +259,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 trails[group] = _digit_trail(ink, box, mask)
             if trails[group] is not None:
                 entries.append((index, (i, j), group))
-    groups = list(dict.fromkeys(group for _, _, group in entries))
+    groups = [g for g, t in trails.items() if t is not None]
     finals = [trails[g][-1][1] for g in groups]
     digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.

@@ -513,8 +513,7 @@ def _with_small_marks(pieces, labels, stats, keep, height: float, stroke: float)
 
 def _line_slant(labels: np.ndarray, stats: np.ndarray, ids) -> int:
     """The line's writing slant, measured on all its marks together."""
-    x0, y0 = stats[ids, 0].min(), stats[ids, 1].min()
-    x1, y1 = (stats[ids, 0] + stats[ids, 2]).max(), (stats[ids, 1] + stats[ids, 3]).max()
+    x0, y0, x1, y1 = _chain_box(ids, *(stats[:, k] for k in range(4)))
     return writing_slant(np.isin(labels[y0:y1, x0:x1], ids))
 
 

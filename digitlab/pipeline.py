@@ -224,12 +224,12 @@ class Alternative:
 
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
-            limit: int = MAX_HYPOTHESES, min_log_prior: float = -np.inf) -> list[Hypothesis]:
+            limit: int = MAX_HYPOTHESES, within: float = np.inf) -> list[Hypothesis]:
     """Run the stages in order, branching at decision stages; the rule's path comes first.
 
     A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
-    whose prior falls below ``min_log_prior`` (0: only choices as likely as the rules').
+    whose log prior falls more than ``within`` below the likeliest's (0: only its ties).
     """
     paths = [Hypothesis()]
     for stage in stages:
@@ -254,8 +254,8 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
                 prior = explicit[0] if explicit else (1.0 if k == 0 else stage.overturn_prior)
                 grown.append(path.then(stage, out, choice=label, prior=prior))
         # Paths closer to the rules' choices first (stable), so the limit drops the farthest.
-        grown = [p for p in grown if p.log_prior >= min_log_prior]
         grown.sort(key=lambda p: -p.log_prior)
+        grown = [p for p in grown if p.log_prior >= grown[0].log_prior - within]
         paths = grown[:limit]
     return paths
 
