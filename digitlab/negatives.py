@@ -18,6 +18,8 @@ from scipy import ndimage
 CANVAS_SIDE = 112
 # A bar closer to vertical than this (degrees) may be a "1" (MNIST's lean up to ~45 degrees), not a non-digit.
 MIN_BAR_TILT = 50
+# Pen widths of drawn digits, as fractions of the digit's height: a fine pen to a fat brush.
+PEN_WIDTHS = (0.04, 0.16)
 
 
 def upscaled_mask(digit28: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
@@ -204,16 +206,29 @@ def serif_one(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     h = rows[-1] - rows[0]
     t = max(2, int(0.09 * h * rng.uniform(0.7, 1.3)))
-    stem_bottom = int(np.mean(np.flatnonzero(mask[rows[-1] - 2])))
+    stem_bottom = int(np.mean(np.flatnonzero(mask[max(rows[0], rows[-1] - 2):rows[-1] + 1].any(axis=0))))
     half = int(h * rng.uniform(0.2, 0.4))
     canvas = cv2.copyMakeBorder(mask, 0, t, half, half, cv2.BORDER_CONSTANT, value=0)
     if rng.random() < 0.8:
         y = rows[-1] + int(rng.integers(0, max(1, t)))
         cv2.line(canvas, (stem_bottom, y), (stem_bottom + 2 * half, y), 255, t)
-    top = int(np.mean(np.flatnonzero(mask[rows[0] + 1]))) + half
+    top = int(np.mean(np.flatnonzero(mask[rows[0]:rows[0] + 2].any(axis=0)))) + half
     cv2.line(canvas, (top, rows[0]), (top - int(h * rng.uniform(0.2, 0.35)), rows[0] + int(h * rng.uniform(0.15, 0.3))),
              255, t)
     return canvas
+
+
+def pen_drawn(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit as a canvas or a felt pen draws it: its centre line traced with a round pen, sometimes soft-edged."""
+    from .pen_drawing import pen_mask
+
+    height = int(CANVAS_SIDE * rng.uniform(0.5, 0.9))
+    pen = max(1.5, height * rng.uniform(PEN_WIDTHS[0], PEN_WIDTHS[1]))
+    mask = pen_mask(digit28, height, pen, rng)
+    if rng.random() < 0.25:  # an airbrush or a blurred drawing: the edge is where the threshold falls
+        mask = cv2.GaussianBlur(mask, (0, 0), pen * rng.uniform(0.3, 0.7))
+        mask = mask / max(float(mask.max()), 1e-6)
+    return cv2.copyMakeBorder((mask > rng.uniform(0.3, 0.6)).astype(np.uint8) * 255, 8, 8, 8, 8, cv2.BORDER_CONSTANT)
 
 
 def looks_like_a_one(mask: np.ndarray) -> bool:
