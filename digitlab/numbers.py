@@ -176,39 +176,47 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
     ``scores[(i, j)]`` is the log-gain of reading pieces i..j-1 as one digit; skipping a piece
     gains nothing. A digit that holds only part of a mark (or of strokes that belong together)
     pays half of ``CUT_PENALTY`` for each side where it was cut off: two digits parted inside one
-    mark pay it whole, so the reading must be clearly better than the mark read as one.
+    mark pay it whole, so the reading must be clearly better than the mark read as one. Once any
+    digit is read from a mark, a slice of it of digit height left unread pays the same as a digit
+    (leaving a body of touching digits unread is no cheaper than reading it; a tail or a flourish
+    pays nothing); a mark left wholly unread pays nothing.
     """
     pieces = line.pieces
     n = len(pieces)
+    tall = [p.h >= MIN_HEIGHT_RATIO * line.height for p in pieces]
 
-    def crossing(k, before_digit, after_digit):  # the price of boundary k (before piece k)
-        if not 0 < k < n or pieces[k].join == layout.GAP:
-            return 0.0
-        return CUT_PENALTY / 2 * (before_digit + after_digit)
-
-    best = {(0, False): [(0.0, [])]}
+    # (next piece, whether the last step pays at a cut, whether its mark has a digit read)
+    #   -> [(score, cut price still owed should a digit of this mark be read, path)]
+    best = {(0, False, False): [(0.0, 0.0, [])]}
     for i in range(n):
-        for last_digit in (False, True):
-            for score, path in best.get((i, last_digit), []):
-                steps = [(i + 1, 0.0, False)] + [(j, scores[(i, j)], True) for j in range(i + 1, n + 1) if (i, j) in scores]
-                for j, gain, is_digit in steps:
-                    total = score + gain - crossing(i, last_digit, is_digit)
-                    best.setdefault((j, is_digit), []).append((total, path + [(i, j, is_digit)]))
-        for j in range(i + 1, n + 1):
-            for d in (False, True):
-                if (j, d) in best:
-                    best[(j, d)] = _distinct_best(best[(j, d)], keep)
-    return _distinct_best(best.get((n, False), []) + best.get((n, True), []), keep)
+        new_mark = i == 0 or pieces[i].join == layout.GAP
+        for last_pays in (False, True):
+            for mark_read in (False, True):
+                for score, owed, path in best.get((i, last_pays, mark_read), []):
+                    read_before, owed = (False, 0.0) if new_mark else (mark_read, owed)
+                    steps = [(i + 1, 0.0, False)] + [(j, scores[(i, j)], True) for j in range(i + 1, n + 1)
+                                                     if (i, j) in scores]
+                    for j, gain, is_digit in steps:
+                        pays = is_digit or tall[i]
+                        price = 0.0 if new_mark else CUT_PENALTY / 2 * (last_pays + pays)
+                        if read_before or is_digit:
+                            entry = (score + gain - price - (0.0 if read_before else owed), 0.0)
+                        else:
+                            entry = (score, owed + price)
+                        best.setdefault((j, pays, read_before or is_digit), []).append((*entry, path + [(i, j, is_digit)]))
+        for key in [k for k in best if k[0] == i + 1]:
+            best[key] = _distinct_best(best[key], keep)
+    return [(score, path) for score, _, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
 
 
 def _distinct_best(paths, keep):
     """The top ``keep`` paths whose digit groupings differ (skips merged: they read the same)."""
     out, seen = [], set()
-    for score, path in sorted(paths, key=lambda p: -p[0]):
-        key = tuple((i, j) for i, j, d in path if d)
+    for entry in sorted(paths, key=lambda p: -p[0]):
+        key = tuple((i, j) for i, j, d in entry[-1] if d)
         if key not in seen:
             seen.add(key)
-            out.append((score, path))
+            out.append(entry)
             if len(out) == keep:
                 break
     return out

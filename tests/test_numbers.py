@@ -54,6 +54,13 @@ def test_touching_digits_are_split(mnist, cnn):
     assert reading.text == "317"
 
 
+def test_overlapping_digits_are_all_read_not_partly_skipped(mnist, cnn):
+    # Each digit runs into the next (as joined cursive does): leaving a cut-off body unread must
+    # cost as much as reading it, or the reader drops whole digits to save cuts ("00196" read "0016").
+    for number in ("00196", "06861", "88496"):
+        assert read_number(page(mnist, [number], gap=-0.12), classifier=cnn).text == number
+
+
 def test_punctuation_between_groups_is_ignored(mnist, cnn):
     assert read_number(page(mnist, ["12.50", "7,25-9"]), classifier=cnn).text == "1250\n7259"
 
