@@ -25,8 +25,10 @@ from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, clas
 ACCEPT_SCORE = 0.3
 # Reading a digit across a cut through one mark (or between strokes of one digit) costs this much log-score.
 CUT_PENALTY = 1.5
-# At most this many consecutive pieces form one digit.
+# At most this many consecutive pieces form one digit ...
 MAX_GROUP_PIECES = 4
+# ... or this many, no wider than the line's digit height (a thin flag or tail is cut into many slivers: a European 1).
+MAX_NARROW_GROUP_PIECES = 6
 # A digit is at least this fraction of its line's digit height, at most MAX_HEIGHT_RATIO of it ...
 MIN_HEIGHT_RATIO = 0.5
 MAX_HEIGHT_RATIO = 2.0
@@ -154,12 +156,12 @@ def _candidate_groups(line: layout.Line):
     for i in range(len(pieces)):
         if pieces[i].separator:
             continue
-        for j in range(i + 1, min(len(pieces), i + MAX_GROUP_PIECES) + 1):
+        for j in range(i + 1, min(len(pieces), i + MAX_NARROW_GROUP_PIECES) + 1):
             run = pieces[i:j]
             if run[-1].separator:
                 break
             x, y, w, h = layout.union_box(run)
-            if w > MAX_WIDTH_RATIO * max(height, h) and w > 2:
+            if w > MAX_WIDTH_RATIO * max(height, h) and w > 2 or j - i > MAX_GROUP_PIECES and w > height:
                 break
             gaps = [b.x - max(p.right for p in run[:k + 1]) for k, b in enumerate(run[1:])]
             if gaps and max(gaps) > MAX_INNER_GAP * height:
