@@ -161,7 +161,7 @@ def _candidate_groups(line: layout.Line):
             if run[-1].separator:
                 break
             x, y, w, h = layout.union_box(run)
-            if w > MAX_WIDTH_RATIO * max(height, h) and w > 2 or j - i > MAX_GROUP_PIECES and w > height:
+            if (w > MAX_WIDTH_RATIO * max(height, h) and w > 2) or (j - i > MAX_GROUP_PIECES and w > height):
                 break
             gaps = [b.x - max(p.right for p in run[:k + 1]) for k, b in enumerate(run[1:])]
             if gaps and max(gaps) > MAX_INNER_GAP * height:

@@ -61,36 +61,34 @@ def mnist_frame(mask: np.ndarray) -> np.ndarray | None:
     return None if reason is not None else trail[-1][1]
 
 
-def pen_drawn_frames(digits: np.ndarray, digit_labels: np.ndarray, n: int, rng: np.random.Generator):
-    """(frames, labels): ``n`` MNIST digits traced with a round pen of one width, as a canvas draws them, through the digit stages."""
+def _frames(digits: np.ndarray, digit_labels: np.ndarray, chosen, draw):
+    """(frames, labels): each chosen digit drawn at photo scale by ``draw`` and run through the digit stages."""
     images, labels = [], []
-    for i in rng.choice(len(digits), n, replace=False):
-        frame = mnist_frame(negatives.pen_drawn(digits[i], rng))
+    for i in chosen:
+        frame = mnist_frame(draw(digits[i]))
         if frame is not None:
             images.append(frame)
             labels.append(int(digit_labels[i]))
     return images, labels
 
 
+def pen_drawn_frames(digits: np.ndarray, digit_labels: np.ndarray, n: int, rng: np.random.Generator):
+    """(frames, labels): ``n`` MNIST digits traced with a round pen of one width, as a canvas draws them, through the digit stages."""
+    return _frames(digits, digit_labels, rng.choice(len(digits), n, replace=False), lambda d: negatives.pen_drawn(d, rng))
+
+
 def make_training_set(digits: np.ndarray, digit_labels: np.ndarray, n_redrawn: int, n_negatives: int, seed: int):
     """(images uint8 (N, 28, 28), labels 0-9 or ``NOT_A_DIGIT``): MNIST redrawn through the digit stages, and generated non-digits."""
     rng = np.random.default_rng(seed)
-    images, labels = [], []
-    for i in rng.choice(len(digits), n_redrawn, replace=False):
-        frame = mnist_frame(negatives.upscaled_mask(digits[i], rng.uniform(0.3, 0.6), rng))
-        if frame is not None:
-            images.append(frame)
-            labels.append(int(digit_labels[i]))
+    images, labels = _frames(digits, digit_labels, rng.choice(len(digits), n_redrawn, replace=False),
+                             lambda d: negatives.upscaled_mask(d, rng.uniform(0.3, 0.6), rng))
     # Scanned strokes vary in width; drawn ones do not: half as many again, drawn with a pen.
     pen_images, pen_labels = pen_drawn_frames(digits, digit_labels, n_redrawn // 2, rng)
-    images += pen_images
-    labels += pen_labels
-    ones = np.flatnonzero(digit_labels == 1)
-    for i in rng.choice(ones, n_redrawn // 10, replace=False):  # the serifed 1 that MNIST lacks
-        frame = mnist_frame(negatives.serif_one(digits[i], rng))
-        if frame is not None:
-            images.append(frame)
-            labels.append(1)
+    ones = np.flatnonzero(digit_labels == 1)  # the serifed 1 that MNIST lacks:
+    serif_images, serif_labels = _frames(digits, digit_labels, rng.choice(ones, n_redrawn // 10, replace=False),
+                                         lambda d: negatives.serif_one(d, rng))
+    images += pen_images + serif_images
+    labels += pen_labels + serif_labels
     for k in range(n_negatives):
         make = negatives.GENERATORS[k % len(negatives.GENERATORS)]
         mask = make(rng, digits)
