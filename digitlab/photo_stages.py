@@ -254,6 +254,35 @@ def _subtract_smooth_background(ink, small, k_wide, opened):
     return cv2.subtract(ink, background)
 
 
+# Ink whose strongest stroke is under this fraction of full contrast is faint (pencil, a washed-out photo) ...
+FAINT_INK_BELOW = 0.4
+# ... and is also tried stretched to this fraction; fainter than MIN_FAINT_CONTRAST is paper grain, not ink.
+FAINT_INK_TARGET = 0.5
+MIN_FAINT_CONTRAST = 0.06
+
+
+def keep_contrast(flat: np.ndarray) -> np.ndarray:
+    """The rule: the evened image's contrast as it is (``contrast_options`` offers the stretch)."""
+    return flat
+
+
+def contrast_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
+    """The evened image as it is, and, where the ink is faint, with its contrast stretched.
+
+    The threshold's fixed level (``MIN_INK_CONTRAST``) separates ink from noise on most photos
+    but erases pencil or ink in a dim, washed-out photo; stretched, such ink clears it. The rule
+    keeps the contrast (a blank page stays blank); the stretched reading must convince the verifier.
+    """
+    kept = [("contrast kept", flat)]
+    if source == SOURCE_DRAWING:  # the sketchpad's strokes are ink, however light
+        return kept
+    strongest = float(cv2.medianBlur(flat, 3).max())  # a stroke's level, not a single hot pixel's
+    if not MIN_FAINT_CONTRAST * 255 <= strongest < FAINT_INK_BELOW * 255:
+        return kept
+    gain = FAINT_INK_TARGET * 255 / strongest
+    return kept + [(f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain))]
+
+
 def threshold_ink(flat: np.ndarray) -> np.ndarray:
     """Keep the ink: hysteresis between Otsu's level and half the strongest ink; zero the rest.
 

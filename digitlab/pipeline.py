@@ -23,7 +23,7 @@ from .imageio import as_image_array, to_gray
 from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
 
 # At most this many hypotheses are carried to the end (2 greys on coloured paper x 2 polarities x 2
-# lightings x 2 line treatments x up to 5 mark choices, the least likely dropped first); each costs
+# lightings x 2 contrasts for faint ink x 2 line treatments x up to 5 mark choices, the least likely dropped first); each costs
 # one more 28x28 image in the models' batch.
 MAX_HYPOTHESES = 40
 # Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
@@ -39,6 +39,7 @@ POLARITY_PRIOR = 0.1  # the histogram rule fails only on close-ups; a wrong pola
 LIGHTING_PRIOR = 0.1  # the lighting rule is about the paper, not the ink: often either estimate works
 LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or table edges
 MARKS_PRIOR = 0.1  # the mark with the most ink is usually the digit
+CONTRAST_PRIOR = 0.1  # most photos' ink is strong; stretched paper grain must not outscore it
 STROKE_PRIOR = 0.1  # a closed loop is usually a pinhole in a pencil stroke, or a gap the pen left
 # A reading whose marks lie inside another reading's (FRAGMENT_INSIDE of them), which has FRAGMENT_GROWTH
 # times more ink and is a digit to the verifier (FRAGMENT_OF_A_DIGIT), is a fragment of that digit: it
@@ -84,6 +85,9 @@ ROBUST_PAGE_STAGES = (
     Stage("lighting", "Even out lighting",
           "Subtract a smooth estimate of the paper, so shadows and uneven light disappear (or only its level, if that reads better: bold strokes are wider than any shadow-following estimate).",
           ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
+    Stage("contrast", "Stretch faint ink",
+          "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it.",
+          ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines.",
           ps.threshold_ink),

@@ -313,6 +313,15 @@ def shadowed_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[in
     return _camera(canvas, "typical", rng)
 
 
+def faint_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (900, 1200)) -> np.ndarray:
+    """A pencil digit photographed in dim light: the ink only 16-32 grey levels darker than the paper."""
+    photo = photo_digit(digit28, rng, "clean", size, paper="white").astype(np.float32)
+    paper_level = rng.uniform(110, 200)
+    contrast = rng.uniform(0.08, 0.16)  # of a clean photo's ~200 levels between paper and ink
+    faint = paper_level + (photo - 244) * contrast + rng.normal(0, 2, photo.shape)
+    return np.clip(faint, 0, 255).astype(np.uint8)
+
+
 def two_stroke_five(side: int = 560, gap: float = 0.08, transparent: bool = True) -> np.ndarray:
     """A 5 drawn as people do in a browser: the body, then the flag as a second stroke that does not touch it."""
     ink = np.zeros((side, side), np.uint8)

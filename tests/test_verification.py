@@ -73,6 +73,16 @@ def test_digit_in_a_register_cell_with_borders(mnist):
     assert sum(r == d for r, d in zip(read_as, labels)) >= 8, (labels, read_as)
 
 
+def test_faint_pencil_in_dim_light(mnist):
+    """Ink under the threshold's fixed contrast: the stretched reading is tried and the verifier takes it."""
+    rng = np.random.default_rng(35)
+    labels = [int(d) for d in rng.integers(0, 10, 10)]
+    results = [read(sim.faint_digit(mnist_digit(mnist, d, 7), rng)) for d in labels]
+    assert sum(r.digit == d for r, d in zip(results, labels)) >= 8, (labels, [r.digit for r in results])
+    contrast = [next(s for s in r.stages if s.stage.name == "contrast").choice or "" for r in results]
+    assert sum("faint ink" in c for c in contrast) >= 8, contrast  # the ladder shows the stretch it took
+
+
 def blank_paper():
     rng = np.random.default_rng(0)
     return np.clip(235 + rng.normal(0, 3, (600, 800, 3)), 0, 255).astype(np.uint8)
@@ -101,6 +111,10 @@ def non_digit_images():
     noise = np.random.default_rng(1).integers(0, 256, (600, 800, 3)).astype(np.uint8)
     images["noise"] = noise
     images["blank paper"] = paper
+    # Dim, grainy paper: stretching its faint texture must not find a digit in it.
+    yy, xx = np.mgrid[0:600, 0:800]
+    dim = 150 + 0.02 * xx + np.random.default_rng(2).normal(0, 2, (600, 800))
+    images["dim blank paper"] = np.repeat(np.clip(dim, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
     return images
 
 
