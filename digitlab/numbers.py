@@ -238,8 +238,8 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
     readings = [_read_page(rgb, p.trail, p.reason, classifier, verifier) for p in tied]
     reading = max(readings, key=lambda r: r.score)  # first wins ties: the rules' own page
     if not reading.text:
-        # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper): try the other hypotheses.
-        for path in explore(rgb, ROBUST_PAGE_STAGES)[len(tied):]:
+        # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper, faint ink): try the others.
+        for path in explore(rgb, ROBUST_PAGE_STAGES, fallbacks=True)[len(tied):]:
             other = _read_page(rgb, path.trail, path.reason, classifier, verifier)
             if other.text:
                 return other

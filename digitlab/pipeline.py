@@ -32,6 +32,8 @@ NOT_A_DIGIT_BELOW = 0.2
 # When the rules' own reading ends in "no digit" (noise, texture, blank), another reading overturns that
 # only if the verifier is this sure of it: searching many readings of noise finds digit-like shapes.
 OVERTURN_NO_DIGIT_BELOW = 0.95
+# Fallback decisions (faint ink stretched) are tried only when no reading is a digit to the verifier at this level.
+FALLBACK_BELOW = 0.95
 # How likely each decision rule is wrong, a priori: a choice other than the rule's costs this factor,
 # so an alternative must look clearly more like a digit to win (bench/tune_choice.py, tuning seeds).
 GRAYSCALE_PRIOR = 0.1  # offered only on strongly coloured paper, where the darkest channel may lose grey ink
@@ -66,6 +68,8 @@ class Stage:
     # replaces the stage's (a rule that knows it is unsure says so).
     options: Callable[[np.ndarray, str], list[tuple[str, np.ndarray]]] | None = None
     overturn_prior: float = 1.0  # a decision stage: the prior factor for choosing other than the rule
+    # A fallback decision offers its alternatives only when the others found no convincing digit.
+    fallback: bool = False
 
 
 # Photo stages: the whole image in, clean bright ink on black out. Shared with the number reader.
@@ -87,7 +91,7 @@ ROBUST_PAGE_STAGES = (
           ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
     Stage("contrast", "Stretch faint ink",
           "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it.",
-          ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR),
+          ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR, fallback=True),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines.",
           ps.threshold_ink),
@@ -228,8 +232,10 @@ class Alternative:
 
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
-            limit: int = MAX_HYPOTHESES, within: float = np.inf) -> list[Hypothesis]:
+            limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False) -> list[Hypothesis]:
     """Run the stages in order, branching at decision stages; the rule's path comes first.
+
+    Fallback decisions (``Stage.fallback``) branch only when ``fallbacks`` is true.
 
     A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
@@ -247,7 +253,7 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
                 grown.append(path.then(stage, current, True))
                 continue
             try:
-                if stage.options is not None and alternatives:
+                if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
                     options = stage.options(current, source)
                 else:
                     options = [(None, stage.func(current))]
@@ -403,6 +409,13 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     return out
 
 
+def _finished(paths: list[Hypothesis]) -> tuple[list[Hypothesis], list[np.ndarray]]:
+    """The paths that reached a final image with ink in it, and those images as the models see them."""
+    views = [(p, as_model_input(p.output)) for p in paths if p.reason is None]
+    kept = [(p, v) for p, v in views if np.any(v > 0.05)]
+    return [p for p, _ in kept], [v for _, v in kept]
+
+
 def recognize(
     image,
     pipeline: str = DEFAULT_PIPELINE,
@@ -429,8 +442,11 @@ def recognize(
     if source == "auto":
         source = ps.SOURCE_CANVAS if ps.looks_like_drawing(rgb) else ps.SOURCE_PHOTO
     paths = explore(rgb, stages, skip, source, alternatives=verifier is not None)
-    views = [(p, as_model_input(p.output)) for p in paths if p.reason is None]
-    finished, finals = [p for p, v in views if np.any(v > 0.05)], [v for _, v in views if np.any(v > 0.05)]
+    finished, finals = _finished(paths)
+    if verifier is not None and any(s.fallback for s in stages) and not (
+            finals and verifier.digit_scores(np.stack(finals)).max() >= FALLBACK_BELOW):
+        paths = explore(rgb, stages, skip, source, fallbacks=True)
+        finished, finals = _finished(paths)
     alternatives = []
     reason = None
     final = None
