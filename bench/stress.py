@@ -55,7 +55,7 @@ def _blur(image):
 
 CHANGES = {
     "none": lambda im: im,
-    "dim, washed out": _dim,
+    "dim and washed out": _dim,
     "shadow ramp": _shadow_ramp,
     "tilted +12 deg": lambda im: _tilt(im, 12),
     "tilted -12 deg": lambda im: _tilt(im, -12),
