@@ -18,6 +18,7 @@ from common import SHARED, table
 
 from digitlab.imageio import load_image
 from digitlab.model import load_classifier
+from digitlab.photo_stages import working_size
 from digitlab.pipeline import recognize
 
 MANIFESTS = ["real-photos/digits.csv", "real-photos-2/digits.csv"]
@@ -30,13 +31,8 @@ def _tilt(image, degrees):
 
 
 def _jpeg(image, quality):
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    _, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-
-
-def _thumbnail(image, side):
-    scale = side / max(image.shape[:2])
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
 
 
 def _shadow_ramp(image):
@@ -61,7 +57,7 @@ CHANGES = {
     "tilted -12 deg": lambda im: _tilt(im, -12),
     "out of focus": _blur,
     "JPEG quality 20": lambda im: _jpeg(im, 20),
-    "thumbnail 240 px": lambda im: _thumbnail(im, 240),
+    "thumbnail 240 px": lambda im: working_size(im, 240),
 }
 
 
@@ -81,6 +77,7 @@ def main():
             kind = "phone photos" if e["kind"] == "phone-photo" else "canvas" if "canvas" in e["kind"] else "other"
             digits.append((load_image(path.parent / e["file"])[..., :3], int(e["label"]), kind))
     kinds = sorted({k for _, _, k in digits}, key=["phone photos", "canvas", "other"].index)
+    counts = {k: sum(kind == k for _, _, kind in digits) for k in kinds}
     rows = []
     for name in args.changes.split(","):
         change = CHANGES[name]
@@ -89,7 +86,6 @@ def main():
         for image, label, kind in digits:
             right[kind] += recognize(change(image), classifier=classifier).digit == label
         per_image = (time.perf_counter() - started) / max(1, len(digits))
-        counts = {k: sum(kind == k for _, _, kind in digits) for k in kinds}
         rows.append([name, f"{sum(right.values()) / len(digits):.1%}",
                      *[f"{right[k] / counts[k]:.1%} ({right[k]}/{counts[k]})" for k in kinds], f"{per_image * 1000:.0f} ms"])
     print(f"{len(digits)} real digits from {', '.join(MANIFESTS)}")

@@ -23,8 +23,8 @@ from .imageio import as_image_array, to_gray
 from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
 
 # At most this many hypotheses are carried to the end (2 greys on coloured paper x 2 polarities x 2
-# lightings x 2 contrasts for faint ink x 2 line treatments x up to 5 mark choices, the least likely dropped first); each costs
-# one more 28x28 image in the models' batch.
+# lightings x 2 contrasts for faint ink x 2 line treatments x up to 5 mark choices, the least likely
+# dropped first); each costs one more 28x28 image in the models' batch.
 MAX_HYPOTHESES = 40
 # Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
 # verifier scores 99.6% of MNIST's test digits above it (its held-out negatives: 98% below 0.5).
@@ -441,17 +441,21 @@ def recognize(
     verifier = _verifier_for(pipeline, verifier)
     if source == "auto":
         source = ps.SOURCE_CANVAS if ps.looks_like_drawing(rgb) else ps.SOURCE_PHOTO
-    paths = explore(rgb, stages, skip, source, alternatives=verifier is not None)
-    finished, finals = _finished(paths)
-    if verifier is not None and any(s.fallback for s in stages) and not (
-            finals and verifier.digit_scores(np.stack(finals)).max() >= FALLBACK_BELOW):
-        paths = explore(rgb, stages, skip, source, fallbacks=True)
+
+    def weigh(fallbacks: bool):
+        paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks)
         finished, finals = _finished(paths)
+        weighed = choose(finals, [p.log_prior for p in finished], classifier, verifier) if finished else None
+        return paths, finished, finals, weighed
+
+    paths, finished, finals, weighed = weigh(fallbacks=False)
+    if verifier is not None and any(s.fallback for s in stages) and (weighed is None or weighed[2].max() < FALLBACK_BELOW):
+        paths, finished, finals, weighed = weigh(fallbacks=True)
     alternatives = []
     reason = None
     final = None
     if finished:
-        best, probs, scores, total = choose(finals, [p.log_prior for p in finished], classifier, verifier)
+        best, probs, scores, total = weighed
         if verifier is not None:
             total = total + _fragment_log_priors(finished, scores)
             best = int(np.argmax(total))
