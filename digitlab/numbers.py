@@ -152,7 +152,7 @@ def _digit_trail(ink: np.ndarray, box, mask):
 def _candidate_groups(line: layout.Line):
     """(start, end) of every run of pieces that may be one digit, by geometry alone."""
     pieces, height = line.pieces, line.height
-    groups = []
+    groups = [(i, i + 1) for i in _slashes_at_the_ends(line)]
     for i in range(len(pieces)):
         if pieces[i].separator:
             continue
@@ -170,6 +170,13 @@ def _candidate_groups(line: layout.Line):
                     and h >= MIN_DIGIT_HEIGHT and h <= layout.OUTLIER_HEIGHT_RATIO * line.page_height):
                 groups.append((i, j))
     return groups
+
+
+def _slashes_at_the_ends(line: layout.Line) -> list[int]:
+    """Slash-shaped pieces with no digit-tall mark before them, or none after: a number starts or ends with a 1, never a "/"."""
+    tall = [k for k, p in enumerate(line.pieces) if not p.separator and p.h >= MIN_HEIGHT_RATIO * line.height]
+    return [k for k, p in enumerate(line.pieces)
+            if p.separator == "/" and (not tall or k < tall[0] or k > tall[-1])]
 
 
 def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):

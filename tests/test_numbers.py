@@ -132,6 +132,13 @@ def test_separators_kept_on_request_digits_only_by_default(mnist, cnn):
     assert reading.text_with_separators == "12.50\n7/25-9"
 
 
+def test_a_slash_before_or_after_the_digits_is_a_1(mnist, cnn):
+    # A fast writer's 1 leans like a "/" (cheque amounts); a number neither starts nor ends with a separator.
+    reading = read_number(page(mnist, ["/25", "36/"]), classifier=cnn)
+    assert reading.text == "125\n361"
+    assert [s.separator for ln in reading.lines for s in ln.best.segments if s.separator] == []
+
+
 def test_a_page_of_only_ruled_lines_reads_as_no_number(cnn):
     lined = np.full((900, 1200, 3), 244, np.uint8)
     for y in range(50, 900, 45):
