@@ -59,7 +59,7 @@ class _StagePredictions:
 
     def __getitem__(self, k: int) -> list[StageResult]:
         if self.ladders is None:
-            predicted = classify_ladders([[img for _, img, _ in t] for t in self.trails], self.classifier)
+            predicted = classify_ladders([[img for _, img, _ in t] for t in self.trails], self.classifier, vote=False)
             self.ladders = [[StageResult(s, img, skipped, p) for (s, img, skipped), p in zip(t, probs)]
                             for t, probs in zip(self.trails, predicted)]
         return self.ladders[k]
@@ -282,7 +282,8 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
     judged = {}  # group -> (log-gain, probabilities, digit score, digit stages)
-    for g, (p,) in zip(asked, classify_ladders([[trails[g][-1][1]] for g in asked], classifier)):
+    # Each group is read as it is: the stroke-width vote would triple the batch of every group of every line.
+    for g, (p,) in zip(asked, classify_ladders([[trails[g][-1][1]] for g in asked], classifier, vote=False)):
         v = float(digit_score[g])
         judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, v, trails[g])
     per_variant = [dict() for _ in variants]
