@@ -75,7 +75,7 @@ def main():
         plain = np.mean(classifier.predict(mnist.x_test).argmax(axis=1) == mnist.y_test)
         voted = np.mean(predict_across_stroke_widths(mnist.x_test, classifier).argmax(axis=1) == mnist.y_test)
         print(f"MNIST test ({len(mnist.y_test)} digits as they are): the classifier {plain:.2%}, "
-              f"read across stroke widths (as recognize answers) {voted:.2%}")
+              f"read across stroke widths (as a drawing's answer is) {voted:.2%}")
         splits = {"tuning": TUNING_SEED, "reporting": REPORTING_SEED}
         for split, base in splits.items():
             if args.split not in ("both", split):

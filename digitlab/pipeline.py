@@ -395,15 +395,19 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     priors = np.asarray(log_priors, np.float32)
     if priors_from_scores is not None:
         priors = priors + priors_from_scores(scores)
-    if not vote or len(batch) <= STROKE_VOTE_CONTENDERS:
-        probs = predict_across_stroke_widths(batch, classifier) if vote else classifier.predict(batch)
-        contenders = np.arange(len(batch))
-    else:  # a second call on a fraction of the batch, not three times all of it
+
+    def totals(probs):
+        return np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
+
+    contenders = np.arange(len(batch))
+    if vote and len(batch) <= STROKE_VOTE_CONTENDERS:
+        probs = predict_across_stroke_widths(batch, classifier)
+    else:
         probs = classifier.predict(batch)
-        total = np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
-        contenders = np.sort(np.argsort(-total, kind="stable")[:STROKE_VOTE_CONTENDERS])
-        probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
-    total = np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
+        if vote:  # a second call on the best few, not three times the whole batch
+            contenders = np.sort(np.argsort(-totals(probs), kind="stable")[:STROKE_VOTE_CONTENDERS])
+            probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
+    total = totals(probs)
     return int(contenders[np.argmax(total[contenders])]), probs, scores, total
 
 
