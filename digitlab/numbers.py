@@ -218,6 +218,11 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
     return [(score, path) for score, _, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
 
 
+def _best_piecing(piecings: list[layout.Line], found: list) -> int:
+    """Which piecing of a line reads best: the highest-scoring segmentation (ties: the first, as written)."""
+    return max(range(len(piecings)), key=lambda k: (found[k][0][0] if found[k] else 0.0, -k))
+
+
 def _distinct_best(paths, keep):
     """The top ``keep`` paths whose digit groupings differ (skips merged: they read the same)."""
     out, seen = [], set()
@@ -298,7 +303,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))
-        pick = max(options, key=lambda o: (searched[o][0][0] if searched[o] else 0.0, -o))  # ties: as written
+        pick = options[_best_piecing([variants[o] for o in options], [searched[o] for o in options])]
         lines[k] = variants[pick]
         per_line.append(per_variant[pick])
         found_per_line.append(searched[pick])

@@ -239,8 +239,11 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
         if source != SOURCE_PHOTO or not alternatives:
             return [level_only]
         return [level_only, (SMOOTH_BACKGROUND, _subtract_smooth_background(ink, small, k_wide, opened))]
-    evened = (SMOOTH_BACKGROUND, _subtract_smooth_background(ink, small, k_wide, opened))
-    return [evened, level_only] if alternatives else [evened]
+    flat = _subtract_smooth_background(ink, small, k_wide, opened)
+    if not alternatives:
+        return [(SMOOTH_BACKGROUND, flat)]
+    shadowed = _undo_shadow(flat, small, k_wide, opened)
+    return [(SMOOTH_BACKGROUND, flat), level_only] + ([(SHADOW_EVENED, shadowed)] if shadowed is not None else [])
 
 
 def _subtract_smooth_background(ink, small, k_wide, opened):
@@ -255,6 +258,41 @@ def _subtract_smooth_background(ink, small, k_wide, opened):
     background = cv2.resize(_open_background(small, k), (w, h), interpolation=cv2.INTER_LINEAR)
     # No contrast stretch: absolute contrast is what separates faint noise from real ink.
     return cv2.subtract(ink, background)
+
+
+SHADOW_EVENED = "smooth background subtracted, shadowed ink scaled up"
+# The paper's best-lit level: this percentile of its light (a few specular pixels do not set it).
+BEST_LIT_PERCENTILE = 95
+# Shadowed ink is scaled up at most this much (a shadow that takes 2/3 of the light).
+MAX_SHADOW_GAIN = 3.0
+# Paper whose light varies less than this factor has no shadow worth undoing: the threshold's hysteresis
+# keeps ink that lost under a third of its contrast (and each alternative costs a chain of stages).
+MIN_SHADOW_GAIN = 1.5
+
+# The best-lit paper is at least this light (grey level): under the other polarity the "paper" is the
+# paper's complement, darker than this on any photo with usable light, and its chain is not worth the time.
+MIN_PAPER_LIGHT = 96
+
+
+def _undo_shadow(flat, small, k_wide, opened):
+    """``flat`` with its contrast scaled up where the paper is in shadow; None if no part is.
+
+    Light multiplies ink and paper alike, so under a shadow the ink's contrast shrinks with the
+    paper's light: dividing by that light (read off the wide opening: a shadow is broad) restores
+    it. A dark page margin or a table looks like deep shadow too, and its texture would be
+    amplified: so this is an alternative the verifier weighs, not the rule.
+    """
+    broad = _open_background(small, k_wide, opened)
+    paper_light = 255.0 - broad.astype(np.float32)  # ink is bright here, so the paper's light is 255 - background
+    best_lit = float(np.percentile(paper_light, BEST_LIT_PERCENTILE))
+    if best_lit < MIN_PAPER_LIGHT:  # no part of the paper is light: the other polarity's image, whose "paper" is the ink's colour
+        return None
+    gain = np.clip(best_lit / np.maximum(paper_light, 1.0), 1.0, MAX_SHADOW_GAIN)
+    if float(gain.max()) < MIN_SHADOW_GAIN:
+        return None
+    h, w = flat.shape
+    gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.convertScaleAbs(flat.astype(np.float32) * gain)
 
 
 # Ink whose strongest stroke is under this fraction of full contrast is faint (pencil, a washed-out photo) ...

@@ -313,6 +313,19 @@ def shadowed_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[in
     return _camera(canvas, "typical", rng)
 
 
+def shadow_across_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (900, 1200)) -> np.ndarray:
+    """A close-up in ballpoint with a broad shadow across it: the far side keeps only 22-32% of the light."""
+    h, w = size
+    photo = photo_digit(digit28, rng, "closeup", size, paper="white").astype(np.float32)
+    photo = 240 + (photo - 240) * 0.6  # ballpoint: lighter than a marker
+    darkest = rng.uniform(0.22, 0.32)
+    angle = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = (np.cos(angle) * (xx - w / 2) + np.sin(angle) * (yy - h / 2)) / (0.5 * max(h, w))
+    light = darkest + (1 - darkest) * np.clip((along + 1) / 2, 0, 1)  # full light on one side, darkest on the other
+    return np.clip(photo * light[..., None], 0, 255).astype(np.uint8)
+
+
 def faint_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[int, int] = (900, 1200)) -> np.ndarray:
     """A pencil digit photographed in dim light: the ink only 16-32 grey levels darker than the paper."""
     photo = photo_digit(digit28, rng, "clean", size, paper="white").astype(np.float32)

@@ -66,6 +66,17 @@ def test_small_digit_beside_a_hard_shadow_edge(mnist):
     assert sum(r == d for r, d in zip(read_as, labels)) >= 5, (labels, read_as)
 
 
+def test_broad_shadow_across_the_digit(mnist):
+    """A shadow dims the ink's contrast with the paper's light: its shadowed half is scaled back up, or lost."""
+    rng = np.random.default_rng(36)
+    labels = [int(d) for d in rng.integers(0, 10, 20)]
+    results = [read(sim.shadow_across_digit(mnist_digit(mnist, d, 9), rng)) for d in labels]
+    # 14 of 20 with the ink's contrast left as the shadow made it.
+    assert sum(r.digit == d for r, d in zip(results, labels)) >= 16, (labels, [r.digit for r in results])
+    lighting = [next(s for s in r.stages if s.stage.name == "lighting").choice or "" for r in results]
+    assert any("shadowed ink scaled up" in c for c in lighting), lighting  # the ladder shows the scaling it took
+
+
 def test_digit_in_a_register_cell_with_borders(mnist):
     rng = np.random.default_rng(34)
     labels = [int(d) for d in rng.integers(0, 10, 10)]
