@@ -263,7 +263,8 @@ def _subtract_smooth_background(ink, small, k_wide, opened):
 SHADOW_EVENED = "smooth background subtracted, shadowed ink scaled up"
 # The paper's best-lit level: this percentile of its light (a few specular pixels do not set it).
 BEST_LIT_PERCENTILE = 95
-# Shadowed ink is scaled up at most this much (a shadow that takes 2/3 of the light).
+# Shadowed ink is scaled up at most this much (a shadow that takes 2/3 of the light); paper darker than
+# that is a table or a page margin, and is left as it is (its texture would read as strokes).
 MAX_SHADOW_GAIN = 3.0
 # Paper whose light varies less than this factor has no shadow worth undoing: the threshold's hysteresis
 # keeps ink that lost under a third of its contrast (and each alternative costs a chain of stages).
@@ -287,7 +288,8 @@ def _undo_shadow(flat, small, k_wide, opened):
     best_lit = float(np.percentile(paper_light, BEST_LIT_PERCENTILE))
     if best_lit < MIN_PAPER_LIGHT:  # no part of the paper is light: the other polarity's image, whose "paper" is the ink's colour
         return None
-    gain = np.clip(best_lit / np.maximum(paper_light, 1.0), 1.0, MAX_SHADOW_GAIN)
+    gain = np.maximum(best_lit / np.maximum(paper_light, 1.0), 1.0)
+    gain[gain > MAX_SHADOW_GAIN] = 1.0  # darker than a shadow leaves paper: a table or a margin, left as it is
     if float(gain.max()) < MIN_SHADOW_GAIN:
         return None
     h, w = flat.shape
