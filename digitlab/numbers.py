@@ -218,9 +218,10 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
     return [(score, path) for score, _, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
 
 
-def _best_piecing(piecings: list[layout.Line], found: list) -> int:
-    """Which piecing of a line reads best: the highest-scoring segmentation (ties: the first, as written)."""
-    return max(range(len(piecings)), key=lambda k: (found[k][0][0] if found[k] else 0.0, -k))
+def _best_piecing(found: list) -> int:
+    """Which piecing of a line reads best, given each one's segmentations (``_search``): the highest-scoring
+    (ties: the first, as written)."""
+    return max(range(len(found)), key=lambda k: (found[k][0][0] if found[k] else 0.0, -k))
 
 
 def _distinct_best(paths, keep):
@@ -303,7 +304,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))
-        pick = options[_best_piecing([variants[o] for o in options], [searched[o] for o in options])]
+        pick = options[_best_piecing([searched[o] for o in options])]
         lines[k] = variants[pick]
         per_line.append(per_variant[pick])
         found_per_line.append(searched[pick])

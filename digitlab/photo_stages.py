@@ -238,18 +238,20 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
         # take a filled loop or a blob of ink for background and erase it.
         if source != SOURCE_PHOTO or not alternatives:
             return [level_only]
-        return [level_only, (SMOOTH_BACKGROUND, _subtract_smooth_background(ink, small, k_wide, opened))]
-    flat = _subtract_smooth_background(ink, small, k_wide, opened)
+        broad = _open_background(small, k_wide, opened)
+        return [level_only, (SMOOTH_BACKGROUND, _subtract_smooth_background(ink, small, k_wide, broad))]
+    broad = _open_background(small, k_wide, opened)
+    flat = _subtract_smooth_background(ink, small, k_wide, broad)
     if not alternatives:
         return [(SMOOTH_BACKGROUND, flat)]
-    shadowed = _undo_shadow(flat, small, k_wide, opened)
+    shadowed = _undo_shadow(flat, broad)
     return [(SMOOTH_BACKGROUND, flat), level_only] + ([(SHADOW_EVENED, shadowed)] if shadowed is not None else [])
 
 
-def _subtract_smooth_background(ink, small, k_wide, opened):
-    """The ink minus a background opened just wider than the measured strokes."""
+def _subtract_smooth_background(ink, small, k_wide, broad):
+    """The ink minus a background opened just wider than the measured strokes (``broad``: the wide opening's)."""
     h, w = ink.shape
-    rough = cv2.subtract(small, _open_background(small, k_wide, opened))
+    rough = cv2.subtract(small, broad)
     k = k_wide
     if rough.max() > MIN_INK_CONTRAST * 255:
         level, strokes = cv2.threshold(rough, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -275,7 +277,7 @@ MIN_SHADOW_GAIN = 1.5
 MIN_PAPER_LIGHT = 96
 
 
-def _undo_shadow(flat, small, k_wide, opened):
+def _undo_shadow(flat, broad):
     """``flat`` with its contrast scaled up where the paper is in shadow; None if no part is.
 
     Light multiplies ink and paper alike, so under a shadow the ink's contrast shrinks with the
@@ -283,7 +285,6 @@ def _undo_shadow(flat, small, k_wide, opened):
     it. A dark page margin or a table looks like deep shadow too, and its texture would be
     amplified: so this is an alternative the verifier weighs, not the rule.
     """
-    broad = _open_background(small, k_wide, opened)
     paper_light = 255.0 - broad.astype(np.float32)  # ink is bright here, so the paper's light is 255 - background
     best_lit = float(np.percentile(paper_light, BEST_LIT_PERCENTILE))
     if best_lit < MIN_PAPER_LIGHT:  # no part of the paper is light: the other polarity's image, whose "paper" is the ink's colour
