@@ -33,6 +33,10 @@ STROKE_VOTE_CONTENDERS = 4
 # Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
 # verifier scores 99.6% of MNIST's test digits above it (its held-out negatives: 98% below 0.5).
 NOT_A_DIGIT_BELOW = 0.2
+# ... and on a drawing or flat canvas, where someone drew what is there: a digit is far likelier than on a
+# photo's paper, so only a near-certain "not a digit" refuses (0.2% of pen-drawn MNIST test digits score
+# below it, 0.5% below NOT_A_DIGIT_BELOW; 5% of held-out negatives score above it, 2.5% above that).
+NOT_A_DIGIT_BELOW_DRAWN = 0.02
 # When the rules' own reading ends in "no digit" (noise, texture, blank), another reading overturns that
 # only if the verifier is this sure of it: searching many readings of noise finds digit-like shapes.
 OVERTURN_NO_DIGIT_BELOW = 0.95
@@ -510,7 +514,8 @@ def recognize(
                                             chosen=k == best, log_prior=p.log_prior, overturned=p.overturned))
         order = np.argsort(-total, kind="stable")
         alternatives = [alternatives[k] for k in order]
-        if verifier is not None and scores[best] < NOT_A_DIGIT_BELOW:
+        refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
+        if verifier is not None and scores[best] < refuse_below:
             reason = (f"nothing here looks like a digit: the best candidate ({chosen.label}) "
                       f"is a digit by the verifier's judgement at only {scores[best]:.0%}")
         elif verifier is not None and paths[0].reason is not None and scores[best] < OVERTURN_NO_DIGIT_BELOW:
