@@ -35,6 +35,13 @@ ROW_OVERLAP = 0.6
 FRAME_MAX_FILL = 0.2
 # A line's digit height: the median height of its marks at least this fraction of its tallest one.
 TALL_MARK_RATIO = 0.5
+# A thin upright mark over this many times the height of the line's rounder marks is a cell border or a
+# rule crossing the line, not a digit: it does not set the line's digit height (MNIST 1s are at most ~1.3x a 0).
+RULE_HEIGHT_RATIO = 2.0
+# A mark this many times taller than wide is thin (a stroke, a rule); blobbier marks are digits' bodies or dots.
+THIN_ASPECT = 6
+# Rounder marks shorter than this (pixels at working size) are dots and specks: they cannot vouch for a digit height.
+MIN_BODY_HEIGHT = 8
 # Marks wider than this times the line's digit height may be touching digits: they get cut points.
 CUT_WIDTH_RATIO = 0.55
 # A cut goes where the column's ink is at most this many stroke widths (one stroke crossing, not a loop).
@@ -235,13 +242,23 @@ def _frames(labels: np.ndarray, ids: np.ndarray, boxes: np.ndarray, areas: np.nd
 
 def _typical_height(h: np.ndarray, w: np.ndarray) -> float:
     """The height of the marks holding most of the ink, by area-weighted median; line-like marks do not count."""
-    blobby = (h <= 6 * w) & (w <= 6 * h)
+    blobby = (h <= THIN_ASPECT * w) & (w <= THIN_ASPECT * h)
     if not blobby.any():
         return float(np.median(h))
     hs, weights = h[blobby], (h * w)[blobby]
     order = np.argsort(hs)
     cumulative = np.cumsum(weights[order])
     return float(hs[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _digit_height(h: np.ndarray, w: np.ndarray) -> float:
+    """A line's digit height: the median height of its marks at least TALL_MARK_RATIO of its tallest one,
+    leaving out thin marks far taller than its rounder marks (a cell border beside the number)."""
+    bodies = (h <= THIN_ASPECT * w) & (h >= MIN_BODY_HEIGHT)
+    if bodies.any():
+        rules = (h > THIN_ASPECT * w) & (h > RULE_HEIGHT_RATIO * _typical_height(h[bodies], w[bodies]))
+        h = h[~rules]
+    return float(np.median(h[h >= TALL_MARK_RATIO * h.max()]))
 
 
 def _cuts(mask: np.ndarray, height: float, stroke: float) -> list[int]:
@@ -414,8 +431,7 @@ def find_lines(ink: np.ndarray) -> list[Line]:
     lines = []
     for members in _line_groups(stats[keep, :4]):
         ids = keep[members]
-        heights = stats[ids, 3].astype(float)
-        height = float(np.median(heights[heights >= TALL_MARK_RATIO * heights.max()]))
+        height = _digit_height(stats[ids, 3].astype(float), stats[ids, 2].astype(float))
         if len(ids) > MAX_PIECES_PER_LINE:
             ids = ids[np.argsort(-stats[ids, 4])[:MAX_PIECES_PER_LINE]]
         ids = ids[np.argsort(stats[ids, 0], kind="stable")]

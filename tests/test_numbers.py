@@ -3,6 +3,7 @@ ruled paper, cell borders and a dark page margin, separators kept on request, an
 
 import cv2
 import numpy as np
+import pytest
 
 import photosim as sim
 from digitlab.numbers import explain_reading, read_number
@@ -119,6 +120,17 @@ def cell(canvas, left=40, right=None, margin=30):
 def test_ruled_paper_cell_borders_and_margin_are_left_out(mnist, cnn):
     image = page(mnist, ["73"], size=(400, 500), ruled=True, marks=[lambda c: cell(c, left=45, right=420)])
     assert read_number(image, classifier=cnn).text == "73"
+
+
+@pytest.mark.parametrize("number", ["47", "26"])
+def test_a_cell_border_beside_the_number_does_not_set_its_height(mnist, cnn, number):
+    # A border segment 2.4 digits tall on the number's line: taken as the line's digit height, it made the
+    # digits too small to be digits, and the border itself was read as the number, "1".
+    def border(canvas):
+        cv2.line(canvas, (14, 40), (15, 185), (90, 80, 70), 4)
+
+    image = page(mnist, [number], height=60, size=(320, 420), marks=[border])
+    assert read_number(image, classifier=cnn).text == number
 
 
 def test_touching_digits_on_ruled_paper(mnist, cnn):
