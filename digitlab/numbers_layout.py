@@ -40,6 +40,8 @@ TALL_MARK_RATIO = 0.5
 RULE_HEIGHT_RATIO = 2.0
 # A mark this many times taller than wide is thin (a stroke, a rule); blobbier marks are digits' bodies or dots.
 THIN_ASPECT = 6
+# A mark this many times wider than tall is flat (an underline, a dash, a ruling's piece), never one digit.
+FLAT_ASPECT = 2
 # Rounder marks shorter than this (pixels at working size) are dots and specks: they cannot vouch for a digit height.
 MIN_BODY_HEIGHT = 8
 # Marks wider than this times the line's digit height may be touching digits: they get cut points.
@@ -242,7 +244,7 @@ def _frames(labels: np.ndarray, ids: np.ndarray, boxes: np.ndarray, areas: np.nd
 
 def _typical_height(h: np.ndarray, w: np.ndarray) -> float:
     """The height of the marks holding most of the ink, by area-weighted median; line-like marks do not count."""
-    blobby = (h <= THIN_ASPECT * w) & (w <= THIN_ASPECT * h)
+    blobby = (h <= THIN_ASPECT * w) & (w <= FLAT_ASPECT * h)
     if not blobby.any():
         return float(np.median(h))
     hs, weights = h[blobby], (h * w)[blobby]

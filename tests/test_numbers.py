@@ -133,6 +133,18 @@ def test_a_cell_border_beside_the_number_does_not_set_its_height(mnist, cnn, num
     assert read_number(image, classifier=cnn).text == number
 
 
+def test_flat_marks_below_do_not_make_the_digits_outliers(mnist, cnn):
+    # Underlines and dashes hold much of the ink on a register page; counted in the page's typical mark
+    # height, they made the digits "far taller than typical", and each digit became a line of its own.
+    def strokes_below(canvas):
+        for y in (235, 285):
+            for k in range(3):
+                cv2.line(canvas, (30 + 130 * k, y), (125 + 130 * k, y + 4), (60, 50, 40), 14)
+
+    image = page(mnist, ["32"], height=60, size=(330, 420), marks=[strokes_below])
+    assert read_number(image, classifier=cnn).text == "32"
+
+
 def test_touching_digits_on_ruled_paper(mnist, cnn):
     image = page(mnist, ["2580"], gap=-0.06, ruled=True)
     assert read_number(image, classifier=cnn).text == "2580"
