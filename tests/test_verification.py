@@ -6,7 +6,7 @@ import pytest
 import photosim as sim
 from conftest import mnist_digit
 from digitlab import negatives
-from digitlab.pipeline import NOT_A_DIGIT_BELOW, recognize
+from digitlab.pipeline import NOT_A_DIGIT_BELOW, NOT_A_DIGIT_BELOW_DRAWN, recognize
 from digitlab.verifier import NOT_A_DIGIT, load_verifier, make_training_set, pen_drawn_frames
 
 
@@ -160,3 +160,15 @@ def test_the_result_shows_the_decision(mnist):
     assert [s.choice for s in result.stages if s.choice is not None] == chosen[0].label.split("; ")
     # Every decision is on the ladder; a fallback (faint ink) only where the first readings convinced no one.
     assert all(s.choice is not None for s in result.stages if s.stage.options is not None and not s.stage.fallback)
+
+
+def test_a_drawing_the_verifier_doubts_is_still_read(mnist, cnn):
+    """Someone drew what is on a canvas: only a near-certain "not a digit" refuses it; the same doubt refuses a photo."""
+    seven = mnist.x_test[1903]  # a crossed 7 with a long bar: the verifier gives it 4-6% drawn with a round pen
+    assert mnist.y_test[1903] == 7
+    image = sim.sketch_digit(seven, np.random.default_rng(0), side=600)
+    result = recognize(image, classifier=cnn, source="drawing")
+    doubt = result.verifier
+    assert NOT_A_DIGIT_BELOW_DRAWN <= doubt < NOT_A_DIGIT_BELOW, doubt  # the case this rule is for
+    assert result.digit == 7, result.summary()
+    assert recognize(image, classifier=cnn, source="photo").digit is None
