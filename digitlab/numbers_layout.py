@@ -36,7 +36,8 @@ FRAME_MAX_FILL = 0.2
 # A line's digit height: the median height of its marks at least this fraction of its tallest one.
 TALL_MARK_RATIO = 0.5
 # A thin upright mark over this many times the height of the line's rounder marks is a cell border or a
-# rule crossing the line, not a digit: it does not set the line's digit height (MNIST 1s are at most ~1.3x a 0).
+# rule crossing the line, not a digit (a written 1 is about as tall as the digits beside it): it does not set the
+# line's digit height.
 RULE_HEIGHT_RATIO = 2.0
 # A mark this many times taller than wide is thin (a stroke, a rule); blobbier marks are digits' bodies or dots.
 THIN_ASPECT = 6
