@@ -358,6 +358,10 @@ def threshold_ink(flat: np.ndarray) -> np.ndarray:
     return out
 
 
+# A mark on a found line's course, about as thin as the line and this many times longer than thick, is a piece of it.
+LINE_PIECE_ELONGATION = 3
+
+
 def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     """Erase long straight thin lines (ruled or squared paper, page edges) with line-shaped openings.
 
@@ -394,6 +398,7 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
                 lines[labels == i] = 1
     if not lines.any():
         return ink.copy()
+    lines |= _rest_of_the_lines(mask, lines)
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     out = np.where(lines > 0, 0, ink).astype(np.uint8)
     # Close the gaps the erased lines leave in strokes that crossed them (only on line pixels).
@@ -401,6 +406,31 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     return np.where(lines > 0, closed, out).astype(np.uint8)
 
 
+
+
+def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Marks on the continuation of a found line, as thin as it and running along it: the line's broken or
+    tilted pieces that the straight opening missed (a cell border's end), which would otherwise be read as a 1."""
+    n, line_labels, stats = components(lines)
+    count, labels, other = components(mask & (cv2.dilate(lines, np.ones((3, 3), np.uint8)) == 0))
+    if n < 2 or count < 2:
+        return np.zeros_like(mask)
+    ox, oy, ow, oh = (other[1:, k].astype(float) for k in range(4))
+    piece = np.zeros(count, bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        upright = bh > bw
+        thick = area / max(bh if upright else bw, 1)
+        ys, xs = np.nonzero(line_labels[y:y + bh, x:x + bw] == i)
+        # The line's course (x along y for an upright line), extended over the whole picture.
+        if upright:
+            a, b, centre, offset, thin, length = ys + y, xs + x, oy + oh / 2, ox + ow / 2, ow, oh
+        else:
+            a, b, centre, offset, thin, length = xs + x, ys + y, ox + ow / 2, oy + oh / 2, oh, ow
+        slope, intercept = np.polyfit(a, b, 1) if np.ptp(a) > 0 else (0.0, float(np.mean(b)))
+        on_course = np.abs(offset - (slope * centre + intercept)) <= thick + 1
+        piece[1:] |= on_course & (thin <= 2 * thick + 2) & (length >= LINE_PIECE_ELONGATION * thin)
+    return piece[labels].astype(mask.dtype)
 
 
 def lines_options(ink: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:

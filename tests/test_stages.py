@@ -10,7 +10,7 @@ from digitlab import mnist_stages as ms
 from digitlab import photo_stages as ps
 from digitlab import segmentation as seg
 from digitlab.pipeline import PIPELINES, preprocess, recognize
-from photosim import pen_mask, sketch_digit
+from photosim import _compose, pen_mask, sketch_digit
 
 
 def on_paper(digit28, size=(800, 800), scale=6, at=(0.5, 0.5), ink=(20, 20, 20), paper=(245, 245, 240)):
@@ -218,3 +218,17 @@ def test_a_small_loop_drawn_with_a_thick_pen_is_also_tried_open():
     thin = np.zeros((60, 40), np.uint8)
     cv2.circle(thin, (20, 30), 14, 255, 3)  # a plain 0: nothing to choose
     assert [label for label, _ in ms.stroke_options(ms.crop_to_ink(thin))] == ["gaps closed"]
+
+
+@pytest.mark.parametrize("drift", [14, 16])
+def test_a_tilted_cell_borders_leftover_piece_is_not_the_digit(mnist, cnn, drift):
+    """A register cell's border, tilted a few degrees: the straight opening erases most of it, and the piece it
+    misses at the end (thin, on the line's course) is erased with it instead of outweighing a small digit as a 1."""
+    rng = np.random.default_rng(0)
+    for label in (0, 2, 5, 8):
+        canvas = np.full((250, 130, 3), 235, np.float32)
+        cv2.line(canvas, (30, 0), (30 - drift, 249), (70, 60, 50), 3)
+        cv2.line(canvas, (112, 0), (112, 249), (70, 60, 50), 3)
+        mask = pen_mask(mnist.x_test[np.flatnonzero(mnist.y_test == label)[0]], 16, 1.6, rng)
+        _compose(canvas, mask, 60, 60, np.array((40, 35, 30), np.float32), 0.9)
+        assert recognize(canvas.astype(np.uint8), classifier=cnn).digit == label, (drift, label)
