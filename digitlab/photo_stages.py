@@ -398,8 +398,8 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
                 lines[labels == i] = 1
     if not lines.any():
         return ink.copy()
-    lines |= _rest_of_the_lines(mask, lines)
-    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    lines = grown | cv2.dilate(_rest_of_the_lines(mask, lines, grown), np.ones((3, 3), np.uint8))
     out = np.where(lines > 0, 0, ink).astype(np.uint8)
     # Close the gaps the erased lines leave in strokes that crossed them (only on line pixels).
     closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
@@ -407,12 +407,12 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
 
 
 
-
-def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray, grown: np.ndarray) -> np.ndarray:
     """Marks on the continuation of a found line, as thin as it and running along it: the line's broken or
-    tilted pieces that the straight opening missed (a cell border's end), which would otherwise be read as a 1."""
+    tilted pieces that the straight opening missed (a cell border's end), which would otherwise be read as a 1.
+    ``grown``: the lines dilated by a pixel, as they are erased."""
     n, line_labels, stats = components(lines)
-    count, labels, other = components(mask & (cv2.dilate(lines, np.ones((3, 3), np.uint8)) == 0))
+    count, labels, other = components(mask & (grown == 0))
     if n < 2 or count < 2:
         return np.zeros_like(mask)
     ox, oy, ow, oh = (other[1:, k].astype(float) for k in range(4))
