@@ -12,6 +12,8 @@ winning segmentation and the runner-up are kept for display.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,13 +181,16 @@ def _slashes_at_the_ends(line: layout.Line) -> list[int]:
             if p.separator == "/" and (not tall or k < tall[0] or k > tall[-1])]
 
 
-def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
+def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS, ones=frozenset()):
     """The ``keep`` best segmentations of a line: [(score, [(start, end, is_digit)])], best first.
 
     ``scores[(i, j)]`` is the log-gain of reading pieces i..j-1 as one digit; skipping a piece
     gains nothing. A digit that holds only part of a mark (or of strokes that belong together)
     pays half of ``CUT_PENALTY`` for each side where it was cut off: two digits parted inside one
-    mark pay it whole, so the reading must be clearly better than the mark read as one. Once any
+    mark pay it whole, so the reading must be clearly better than the mark read as one. A mark
+    too wide to be one digit cannot be read as one: the cuts between digits its width demands
+    (``_demanded_cuts``) are free, or a chain of touching digits could never be read whole; but
+    not a cut beside a 1 (the spans in ``ones``): any sliver of a bar or a band reads as a 1. Once any
     digit is read from a mark, a slice of it of digit height left unread pays the same as a digit
     (leaving a body of touching digits unread is no cheaper than reading it; a tail or a flourish
     pays nothing); a mark left wholly unread pays nothing.
@@ -193,29 +198,46 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS):
     pieces = line.pieces
     n = len(pieces)
     tall = [p.h >= MIN_HEIGHT_RATIO * line.height for p in pieces]
+    free_cuts = _demanded_cuts(line)
 
     # (next piece, whether the last step pays at a cut, whether its mark has a digit read)
-    #   -> [(score, cut price still owed should a digit of this mark be read, path)]
-    best = {(0, False, False): [(0.0, 0.0, [])]}
+    #   -> [(score, cut price still owed should a digit of this mark be read, free cuts left in this mark, path)]
+    best = {(0, False, False): [(0.0, 0.0, 0, [])]}
     for i in range(n):
         new_mark = i == 0 or pieces[i].join == layout.GAP
         for last_pays in (False, True):
             for mark_read in (False, True):
-                for score, owed, path in best.get((i, last_pays, mark_read), []):
+                for score, owed, free, path in best.get((i, last_pays, mark_read), []):
                     read_before, owed = (False, 0.0) if new_mark else (mark_read, owed)
+                    free = free_cuts[i] if new_mark else free
                     steps = [(i + 1, 0.0, False)] + [(j, scores[(i, j)], True) for j in range(i + 1, n + 1)
                                                      if (i, j) in scores]
                     for j, gain, is_digit in steps:
                         pays = is_digit or tall[i]
                         price = 0.0 if new_mark else CUT_PENALTY / 2 * (last_pays + pays)
                         if read_before or is_digit:
-                            entry = (score + gain - price - (0.0 if read_before else owed), 0.0)
+                            # Only a cut between two digits read can be one the mark's width demands.
+                            demanded = (bool(free) and is_digit and not new_mark and path[-1][2]
+                                        and (i, j) not in ones and path[-1][:2] not in ones)
+                            price = 0.0 if demanded else price
+                            entry = (score + gain - price - (0.0 if read_before else owed), 0.0, free - demanded)
                         else:
-                            entry = (score, owed + price)
+                            entry = (score, owed + price, free)
                         best.setdefault((j, pays, read_before or is_digit), []).append((*entry, path + [(i, j, is_digit)]))
         for key in [k for k in best if k[0] == i + 1]:
             best[key] = _distinct_best(best[key], keep)
-    return [(score, path) for score, _, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
+    return [(score, path) for score, *_, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
+
+
+def _demanded_cuts(line: layout.Line) -> list[int]:
+    """For each piece that starts a mark, how many cuts between digits the mark's width demands (0 elsewhere):
+    a mark over ``MAX_WIDTH_RATIO`` digit heights wide holds at least two digits, over twice that three, ..."""
+    pieces, out = line.pieces, [0] * len(line.pieces)
+    starts = [k for k, p in enumerate(pieces) if k == 0 or p.join == layout.GAP] + [len(pieces)]
+    for a, b in zip(starts, starts[1:]):
+        width = max(p.right for p in pieces[a:b]) - min(p.x for p in pieces[a:b])
+        out[a] = max(0, math.ceil(width / (MAX_WIDTH_RATIO * line.height)) - 1)
+    return out
 
 
 def _best_piecing(found: list) -> int:
@@ -300,7 +322,9 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
 
-    searched = [_search(v, {span: entry[0] for span, entry in scores.items()}) for v, scores in zip(variants, per_variant)]
+    searched = [_search(v, {span: entry[0] for span, entry in scores.items()},
+                        ones={span for span, entry in scores.items() if entry[1].argmax() == 1})
+                for v, scores in zip(variants, per_variant)]
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))

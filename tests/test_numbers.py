@@ -206,6 +206,14 @@ def test_marks_the_picture_edge_cuts_are_left_out(mnist, cnn):
     assert any(ln.left_out and "edge" in ln.left_out for ln in reading.lines)
 
 
+@pytest.mark.parametrize("number", ["30000", "47000"])
+def test_a_chain_of_touching_digits_too_wide_for_one_is_read_whole(mnist, cnn, number):
+    # Every digit runs into the next: one mark, far too wide for one digit. Paying for each cut as if
+    # the mark could be read as one digit, the reader read none of it (the line left out, no number).
+    image = page(mnist, [number], gap=-0.2)
+    assert read_number(image, classifier=cnn).text == number
+
+
 def test_touching_round_digits_are_parted(mnist, cnn):
     """Two 0s touching side by side: no thin column between them, but the ink spans little height there."""
     image = page(mnist, ["100"], gap=-0.12)
