@@ -213,8 +213,9 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
 
     On a drawing ("drawing": the sketchpad) every stroke is the digit. On a photo the candidates
     are the groups of marks with the most ink (area x brightness: faint shadow edges lose), and,
-    when there are only a few marks, all of them together. A flat canvas ("canvas") tries every
-    stroke first, then the photo's candidates. The verifier judges which one is a digit.
+    when there are only a few marks, all of them together, and where thin strokes hold much of the
+    ink (a grid), the biggest group left once they are taken away. A flat canvas ("canvas") tries every
+    stroke first, then the photo's marks. The verifier judges which one is a digit.
     """
     every_stroke = ("every stroke", ink.copy())
     if source == "drawing":
@@ -223,9 +224,29 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
         return [every_stroke]
     if source == "canvas":
         try:
-            return [every_stroke] + digit_options(ink, "photo")
+            return [every_stroke] + _mark_options(ink)  # a drawing on a canvas has no grid: its thin strokes are the digit
         except NoDigit:
             return [every_stroke]
+    # A squared paper's grid photographed askew (or broken by the threshold) is no straight line to erase,
+    # and clings to the digit: the marks are also looked for with every thin stroke taken away.
+    thinned = without_thin_lines(ink)
+    try:
+        options = _mark_options(ink)
+    except NoDigit:
+        if thinned is None:
+            raise
+        options = []
+    if thinned is not None:
+        try:
+            label, marks, *prior = _mark_options(thinned)[0]
+            options.append((f"thin lines taken away: {label}", marks, *prior))
+        except NoDigit:
+            if not options:
+                raise
+    return options
+
+
+def _mark_options(ink: np.ndarray) -> list[tuple]:
     h, w = ink.shape
     if np.count_nonzero(ink) > MAX_INK_FRACTION * h * w:
         raise NoDigit("too much ink: this looks like noise or texture, not a digit on paper")
@@ -255,6 +276,34 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     if 1 < len(groups) and len(keep) <= ALL_MARKS_UP_TO:
         options.append(("all marks together", _keep_only(ink, labels, len(stats), keep, region)))
     return options
+
+
+# Strokes thinner than this many pixels (at working size) may be a grid's or ruling's lines, not a pen's ...
+THIN_LINE_WIDTH = 5
+# ... tried without them when they hold at least this share of the ink (a grid, not a digit's frayed edge) ...
+THIN_LINES_MIN_SHARE = 0.2
+# ... and this share of the ink is left once they are gone (a digit drawn thicker than the grid).
+THIN_LINES_LEAVE = 0.05
+
+
+def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
+    """The ink with every stroke thinner than THIN_LINE_WIDTH opened away, and what is left at the picture's
+    edge (where a grid's lines crowd together, or the page ends); None where that is not worth a try.
+
+    A squared paper's grid is thinner than the pen's strokes, unless the pen is thin too: so this is
+    one more hypothesis for the verifier to judge, never the rule.
+    """
+    mask = (ink > 0).astype(np.uint8)
+    kept = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_LINE_WIDTH,) * 2))
+    n, labels, stats = components(kept)
+    at_edge = (stats[:, 0] == 0) | (stats[:, 1] == 0) | (stats[:, 0] + stats[:, 2] == kept.shape[1]) \
+        | (stats[:, 1] + stats[:, 3] == kept.shape[0])
+    at_edge[0] = True
+    kept = (~at_edge[labels]).astype(np.uint8)
+    total, left = int(mask.sum()), int(kept.sum())
+    if left > (1 - THIN_LINES_MIN_SHARE) * total or left < THIN_LINES_LEAVE * total:
+        return None
+    return np.where(kept > 0, ink, 0).astype(np.uint8)
 
 
 def isolate_digit(ink: np.ndarray) -> np.ndarray:

@@ -172,3 +172,42 @@ def test_a_drawing_the_verifier_doubts_is_still_read(mnist, cnn):
     assert NOT_A_DIGIT_BELOW_DRAWN <= doubt < NOT_A_DIGIT_BELOW, doubt  # the case this rule is for
     assert result.digit == 7, result.summary()
     assert recognize(image, classifier=cnn, source="photo").digit is None
+
+
+def askew_squared_paper_photo(digit28, rng):
+    """A digit on squared paper photographed a little askew (the page's corners off by up to 4%): thin grid
+    lines, none level or upright, light falling off across the page, blurred and JPEG-compressed."""
+    import cv2
+
+    h, w = 720, 1280
+    img = np.full((h, w, 3), (235, 235, 230), np.float32) * rng.uniform(0.97, 1.03, 3)
+    step = int(rng.integers(35, 70))
+    for k in range(int(rng.integers(step)), w, step):
+        cv2.line(img, (0, k), (w, k), (150, 170, 215), int(rng.integers(1, 3)))
+        cv2.line(img, (k, 0), (k, h), (150, 170, 215), int(rng.integers(1, 3)))
+    side = int(rng.uniform(0.15, 0.5) * h)
+    big = np.clip((cv2.resize(digit28.astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_CUBIC) - 0.35) * 3, 0, 1)
+    big = cv2.GaussianBlur(big, (0, 0), 0.8)[..., None] * rng.uniform(0.8, 1.0)
+    x, y = int(rng.uniform(0.2, 0.8) * w - side / 2), int(rng.uniform(0.2, 0.8) * h - side / 2)
+    x, y = int(np.clip(x, 0, w - side)), int(np.clip(y, 0, h - side))
+    img[y:y + side, x:x + side] = img[y:y + side, x:x + side] * (1 - big) + np.array((90, 90, 95)) * big  # pencil-grey
+    gx, gy = np.meshgrid(np.linspace(-1, 1, w), np.linspace(-1, 1, h))
+    angle = rng.uniform(0, 2 * np.pi)
+    img *= (1 - rng.uniform(0, 0.25) * (np.cos(angle) * gx + np.sin(angle) * gy + 1) / 2)[..., None]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    skew = corners + rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * h
+    img = cv2.warpPerspective(img, cv2.getPerspectiveTransform(corners, skew), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.8)) + rng.normal(0, 4, img.shape)
+    _, jpeg = cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+
+
+def test_a_digit_on_squared_paper_photographed_askew(mnist):
+    # No grid line is straight along the rows or columns, and the threshold breaks them, so none is found
+    # as ruling; the broken grid clings to the digit and the crop is a lattice ("nothing looks like a digit").
+    # (Read 5 of these 8 before the thin-lines hypothesis; the misses were "no digit".)
+    rng = np.random.default_rng(35)
+    labels = [9, 0, 6, 1, 4, 7, 3, 8]
+    read_as = [read(askew_squared_paper_photo(mnist_digit(mnist, d, 5), rng)).digit for d in labels]
+    assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
+
