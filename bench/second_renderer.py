@@ -1,0 +1,94 @@
+"""One digit per phone photo, drawn by a second renderer that shares no code with photosim.
+
+    python bench/second_renderer.py [--n 100] [--seed 1]
+
+Rules tuned on one simulator do not carry over to another: this renderer (MNIST test digits cut out
+with their own soft edges; white, grey and coloured paper; squared or ruled paper in half the
+typical and hard photos; pens of four colours; light falling off across the page; a hard shadow edge;
+the page photographed up to 4% askew; blur, noise and JPEG) is a quick check of that, printed as
+article vs robust per condition. Nothing in digitlab was tuned on it.
+"""
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+from common import table
+
+from digitlab.data import load_mnist
+from digitlab.model import load_classifier
+from digitlab.pipeline import recognize
+
+PAPERS = ((235, 235, 230), (200, 200, 195), (250, 235, 120), (170, 200, 235), (245, 190, 210), (180, 230, 180))
+INKS = ((25, 25, 30), (30, 50, 160), (170, 30, 40), (90, 90, 95))
+GRID = (150, 170, 215)
+SIZES = {"clean": (0.3, 0.6), "typical": (0.15, 0.5), "hard": (0.07, 0.2)}  # digit height / frame height
+
+
+def render(digit28: np.ndarray, rng: np.random.Generator, condition: str) -> np.ndarray:
+    w, h = [(1200, 900), (900, 1200), (1280, 720)][rng.integers(3)]
+    clean = condition == "clean"
+    img = np.ones((h, w, 3), np.float32) * np.array(PAPERS[0 if clean else rng.integers(len(PAPERS))], np.float32)
+    img *= rng.uniform(0.97, 1.03, (1, 1, 3))
+    if not clean and rng.random() < 0.4:
+        step = int(rng.integers(35, 70))
+        for y in range(int(rng.integers(0, step)), h, step):
+            cv2.line(img, (0, y), (w, y), GRID, int(rng.integers(1, 3)))
+        if rng.random() < 0.5 or condition == "hard":
+            for x in range(int(rng.integers(0, step)), w, step):
+                cv2.line(img, (x, 0), (x, h), GRID, int(rng.integers(1, 3)))
+    side = int(rng.uniform(*SIZES[condition]) * h)
+    big = np.clip((cv2.resize(digit28.astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_CUBIC) - 0.35) * 3, 0, 1)
+    bolder = int(rng.integers(-1, 3))
+    if bolder > 0:
+        big = cv2.dilate(big, np.ones((2 * bolder + 1,) * 2, np.uint8))
+    big = cv2.GaussianBlur(big, (0, 0), 0.8)
+    spread = 0.05 if clean else 0.3
+    cx, cy = (int(rng.uniform(0.5 - spread, 0.5 + spread) * s) for s in (w, h))
+    x0, y0 = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
+    ink = np.array(INKS[0 if clean and rng.random() < 0.5 else rng.integers(len(INKS))], np.float32)
+    alpha = big[..., None] * rng.uniform(0.8, 1.0)
+    img[y0:y0 + side, x0:x0 + side] = img[y0:y0 + side, x0:x0 + side] * (1 - alpha) + ink * alpha
+    gx, gy = np.meshgrid(np.linspace(-1, 1, w), np.linspace(-1, 1, h))
+    t = rng.uniform(0, 2 * np.pi)
+    light = 1 - rng.uniform(0, 0.08 if clean else 0.25) * (np.cos(t) * gx + np.sin(t) * gy + 1) / 2
+    if condition == "hard" and rng.random() < 0.7:  # a hard shadow edge
+        t2, offset = rng.uniform(0, 2 * np.pi), rng.uniform(-0.6, 0.6)
+        light = light * np.where(np.cos(t2) * gx + np.sin(t2) * gy > offset, rng.uniform(0.45, 0.7), 1.0)
+    img *= light[..., None]
+    if not clean:
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        askew = corners + rng.uniform(-0.04, 0.04, corners.shape).astype(np.float32) * min(w, h)
+        img = cv2.warpPerspective(img, cv2.getPerspectiveTransform(corners, askew), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.8)) + rng.normal(0, rng.uniform(2, 6), img.shape)
+    _, jpeg = cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8)[..., ::-1],
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    mnist = load_mnist()
+    classifier = load_classifier("cnn")
+    rows = []
+    for condition in SIZES:
+        rng = np.random.default_rng(args.seed)
+        picks = rng.integers(len(mnist.x_test), size=args.n)
+        images = [render(mnist.x_test[i], rng, condition) for i in picks]
+        labels = mnist.y_test[picks]
+        row = [condition, args.n]
+        for pipeline in ("article", "robust"):
+            started = time.perf_counter()
+            right = sum(recognize(im, pipeline=pipeline, classifier=classifier).digit == y
+                        for im, y in zip(images, labels))
+            row += [f"{right / args.n:.1%}", f"{1000 * (time.perf_counter() - started) / args.n:.0f}"]
+        rows.append(row)
+    print(table(["second renderer", "n", "article", "ms", "robust", "ms"], rows))
+
+
+if __name__ == "__main__":
+    main()
