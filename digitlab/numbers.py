@@ -13,7 +13,6 @@ winning segmentation and the runner-up are kept for display.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -211,6 +211,12 @@ def even_lighting(ink: np.ndarray) -> np.ndarray:
     return lighting_options(ink, alternatives=False)[0][1]
 
 
+def _minus_level(ink: np.ndarray, level: float) -> np.ndarray:
+    """The ink with a paper level subtracted, saturating at 0. (OpenCV reads a Python number beside an array
+    of 4 rows or fewer as that array's scalar: a 4x1 picture made cv2.subtract raise.)"""
+    return cv2.subtract(ink, np.full_like(ink, int(level)))
+
+
 def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: bool = True) -> list[tuple[str, np.ndarray]]:
     """Subtract a smooth background estimate so shadows and uneven light become flat black.
 
@@ -224,7 +230,7 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
     """
     h, w = ink.shape
     if source != SOURCE_PHOTO:  # a flat canvas has no shadows: a bold drawing must not be taken for one
-        return [(LEVEL_ONLY, cv2.subtract(ink, int(np.median(ink))))]
+        return [(LEVEL_ONLY, _minus_level(ink, np.median(ink)))]
     scale = min(1.0, 320 / max(h, w))
     small = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     k_wide = max(3, int(min(small.shape) * 0.18) | 1)
@@ -232,7 +238,7 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
     # Percentiles, not the range: a blob of ink (a filled loop) wider than the opening covers a
     # few per cent of the image; a shadow or a gradient covers much more.
     low, high = np.percentile(opened, (2, 90))
-    level_only = (LEVEL_ONLY, cv2.subtract(ink, int(np.median(opened))))
+    level_only = (LEVEL_ONLY, _minus_level(ink, np.median(opened)))
     if high - low < EVEN_PAPER_SPREAD * 255:
         # Evenly lit paper (a scan, a drawing): subtract its level only. A narrow opening would
         # take a filled loop or a blob of ink for background and erase it.

@@ -230,19 +230,20 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     # A squared paper's grid photographed askew (or broken by the threshold) is no straight line to erase,
     # and clings to the digit: the marks are also looked for with every thin stroke taken away.
     thinned = without_thin_lines(ink)
+    options, refusal = [], None
     try:
         options = _mark_options(ink)
-    except NoDigit:
+    except NoDigit as why:
         if thinned is None:
             raise
-        options = []
+        refusal = why
     if thinned is not None:
         try:
             label, marks, *prior = _mark_options(thinned)[0]
             options.append((f"thin lines taken away: {label}", marks, *prior))
         except NoDigit:
-            if not options:
-                raise
+            if refusal is not None:
+                raise refusal from None  # the page's own reason, not the thinned page's
     return options
 
 
@@ -295,7 +296,7 @@ def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
     """
     mask = (ink > 0).astype(np.uint8)
     kept = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_LINE_WIDTH,) * 2))
-    n, labels, stats = components(kept)
+    _, labels, stats = components(kept)
     at_edge = (stats[:, 0] == 0) | (stats[:, 1] == 0) | (stats[:, 0] + stats[:, 2] == kept.shape[1]) \
         | (stats[:, 1] + stats[:, 3] == kept.shape[0])
     at_edge[0] = True
