@@ -412,7 +412,6 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     return np.where(lines > 0, closed, out).astype(np.uint8)
 
 
-
 def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray, grown: np.ndarray) -> np.ndarray:
     """Marks on the continuation of a found line, as thin as it and running along it: the line's broken or
     tilted pieces that the straight opening missed (a cell border's end), which would otherwise be read as a 1.

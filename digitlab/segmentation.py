@@ -295,16 +295,28 @@ def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
     one more hypothesis for the verifier to judge, never the rule.
     """
     mask = (ink > 0).astype(np.uint8)
-    kept = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_LINE_WIDTH,) * 2))
+    total = int(mask.sum())
+    if not total:
+        return None
+    # Only the box around the ink (with room for the kernel, where the frame allows) needs opening: this runs
+    # once per hypothesis, and on a photo the ink is a small part of the frame.
+    rows, cols = mask.shape
+    margin = THIN_LINE_WIDTH // 2 + 1
+    x, y, w, h = cv2.boundingRect(mask)
+    x0, y0, x1, y1 = max(0, x - margin), max(0, y - margin), min(cols, x + w + margin), min(rows, y + h + margin)
+    kept = cv2.morphologyEx(mask[y0:y1, x0:x1], cv2.MORPH_OPEN,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (THIN_LINE_WIDTH,) * 2))
     _, labels, stats = components(kept)
-    at_edge = (stats[:, 0] == 0) | (stats[:, 1] == 0) | (stats[:, 0] + stats[:, 2] == kept.shape[1]) \
-        | (stats[:, 1] + stats[:, 3] == kept.shape[0])
+    left_x, top_y = stats[:, 0] + x0, stats[:, 1] + y0
+    at_edge = (left_x == 0) | (top_y == 0) | (left_x + stats[:, 2] == cols) | (top_y + stats[:, 3] == rows)
     at_edge[0] = True
-    kept = (~at_edge[labels]).astype(np.uint8)
-    total, left = int(mask.sum()), int(kept.sum())
+    kept = ~at_edge[labels]
+    left = int(kept.sum())
     if left > (1 - THIN_LINES_MIN_SHARE) * total or left < THIN_LINES_LEAVE * total:
         return None
-    return np.where(kept > 0, ink, 0).astype(np.uint8)
+    out = np.zeros_like(ink)
+    out[y0:y1, x0:x1] = np.where(kept, ink[y0:y1, x0:x1], 0)
+    return out
 
 
 def isolate_digit(ink: np.ndarray) -> np.ndarray:
