@@ -340,17 +340,55 @@ def threshold_ink(flat: np.ndarray) -> np.ndarray:
     a seed. Noise and texture rarely reach the high level, so they go, while the faint edges
     of real strokes stay. The ink keeps its grey level.
     """
+    low, high = _ink_levels(flat)
+    return _hysteresis(flat, low, high)
+
+
+# A soft stroke (an airbrush, a heavily blurred drawing) has no flat top: over this share of the ink kept at
+# Otsu's level is under the first CORE_LEVELS of the strongest ink (crisp strokes: 0-3%, their anti-aliased edge;
+# soft sketches on tuning seeds: 40-65%) ...
+SOFT_INK_SHARE = 0.25
+# ... and its core, the ink above these shares of the strongest, keeps the shape that the halo fills in.
+CORE_LEVELS = (0.75, 0.9)
+
+
+def threshold_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
+    """The ink at Otsu's level (the rule) and, on a drawing whose strokes are soft, only their core.
+
+    Otsu's level keeps a blurred stroke's whole halo: a small soft digit becomes a blob whose
+    loops are filled. Its core keeps the shape; the verifier judges which one is a digit.
+    """
+    low, high = _ink_levels(flat)
+    ink = _hysteresis(flat, low, high)
+    options = [("Otsu's level", ink)]
+    if source == SOURCE_PHOTO:  # a camera's blur is small beside a pen's stroke; a photo's core is a fragment of it
+        return options
+    kept = ink[ink > 0]
+    strong = 2 * high  # high is half the strongest ink
+    if np.count_nonzero(kept <= CORE_LEVELS[0] * strong) <= SOFT_INK_SHARE * kept.size:
+        return options
+    for level in CORE_LEVELS:
+        core = np.where(ink > level * strong, ink, 0).astype(ink.dtype)
+        if level * strong > low and np.any(core):
+            options.append((f"soft strokes: only their core (above {level:.0%} of the strongest ink)", core))
+    return options
+
+
+def _ink_levels(flat: np.ndarray) -> tuple[float, float]:
+    """(low, high): Otsu's level (at least MIN_INK_CONTRAST) and half the strongest ink (its 95th percentile)."""
     strongest = float(flat.max())
     if strongest < MIN_INK_CONTRAST * 255:
         raise NoDigit("blank image: nothing stands out from the background")
-    otsu, candidates = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     low = max(otsu, MIN_INK_CONTRAST * 255)
-    if low > otsu:
-        candidates = (flat > low).astype(np.uint8)
     # The 95th percentile of the ink above the low level, from the histogram (np.percentile sorts).
     above = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()[int(low) + 1:]
     strong = int(low) + 1 + int(np.searchsorted(np.cumsum(above), 0.95 * above.sum())) if above.sum() else strongest
-    high = max(low, 0.5 * strong)
+    return low, max(low, 0.5 * strong)
+
+
+def _hysteresis(flat: np.ndarray, low: float, high: float) -> np.ndarray:
+    candidates = (flat > low).astype(np.uint8)
     # Label only the box around the candidates: on a photo the ink is a small part of the frame.
     x, y, w, h = cv2.boundingRect(candidates)
     box = (slice(y, y + h), slice(x, x + w))

@@ -51,6 +51,7 @@ LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or tab
 MARKS_PRIOR = 0.1  # the mark with the most ink is usually the digit
 CONTRAST_PRIOR = 0.1  # most photos' ink is strong; stretched paper grain must not outscore it
 STROKE_PRIOR = 0.1  # a closed loop is usually a pinhole in a pencil stroke, or a gap the pen left
+THRESHOLD_PRIOR = 0.1  # Otsu's level suits crisp ink, which most is; a soft stroke's core must convince the verifier
 # A reading whose marks lie inside another reading's (FRAGMENT_INSIDE of them), which has FRAGMENT_GROWTH
 # times more ink and is a digit to the verifier (FRAGMENT_OF_A_DIGIT), is a fragment of that digit: it
 # costs FRAGMENT_PRIOR, more than one overturned rule, so the whole mark wins where both read well.
@@ -101,8 +102,8 @@ ROBUST_PAGE_STAGES = (
           "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it.",
           ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR, fallback=True),
     Stage("threshold", "Threshold",
-          "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines.",
-          ps.threshold_ink),
+          "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core is tried too).",
+          ps.threshold_ink, options=ps.threshold_options, overturn_prior=THRESHOLD_PRIOR),
     Stage("lines", "Remove ruled lines",
           "Erase long thin straight lines: ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",
           ps.remove_ruled_lines, options=ps.lines_options, overturn_prior=LINES_PRIOR),
