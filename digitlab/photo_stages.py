@@ -368,7 +368,7 @@ def threshold_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tupl
     if np.count_nonzero(kept <= CORE_LEVELS[0] * strong) <= SOFT_INK_SHARE * kept.size:
         return options
     for level in CORE_LEVELS:
-        core = np.where(ink > level * strong, ink, 0).astype(ink.dtype)
+        core = np.where(ink > level * strong, ink, 0)
         if level * strong > low and np.any(core):
             options.append((f"soft strokes: only their core (above {level:.0%} of the strongest ink)", core))
     return options
@@ -388,6 +388,7 @@ def _ink_levels(flat: np.ndarray) -> tuple[float, float]:
 
 
 def _hysteresis(flat: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The pixels above ``low`` that touch one above ``high``, at their grey level; the rest zeroed."""
     candidates = (flat > low).astype(np.uint8)
     # Label only the box around the candidates: on a photo the ink is a small part of the frame.
     x, y, w, h = cv2.boundingRect(candidates)
