@@ -1,5 +1,6 @@
 """Hypothesise and verify: each failure class of the rules, as a generated case, and the verifier's own judgement."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -61,8 +62,6 @@ def test_two_stroke_five_with_a_gap_keeps_both_strokes_on_a_canvas():
 
 def airbrushed_sketch(digit28, rng, side=300):
     """A small digit drawn with a broad airbrush on a white canvas: the stroke has no flat top, only a blurred ridge."""
-    import cv2
-
     height = int(side * rng.uniform(0.3, 0.4))
     brush = rng.uniform(0.15, 0.2) * height
     mask = cv2.GaussianBlur(sim.pen_mask(digit28, height, brush, rng), (0, 0), 0.6 * brush)
@@ -129,8 +128,6 @@ def blank_paper():
 
 def non_digit_images():
     """Photos of paper with something that is not a digit on it."""
-    import cv2
-
     images = {}
     paper = blank_paper()
     blob = paper.copy()
@@ -205,8 +202,6 @@ def test_a_drawing_the_verifier_doubts_is_still_read(mnist, cnn):
 def askew_squared_paper_photo(digit28, rng):
     """A digit on squared paper photographed a little askew (the page's corners off by up to 4%): thin grid
     lines, none level or upright, light falling off across the page, blurred and JPEG-compressed."""
-    import cv2
-
     h, w = 720, 1280
     img = np.full((h, w, 3), (235, 235, 230), np.float32) * rng.uniform(0.97, 1.03, 3)
     step = int(rng.integers(35, 70))
