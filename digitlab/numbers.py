@@ -20,7 +20,8 @@ import numpy as np
 from . import numbers_layout as layout
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
-from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, classify_ladders, explore, run_stages
+from .pipeline import (ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_model_input, classify_ladders, explore,
+                       predict_across_stroke_widths, run_stages)
 
 # A group of pieces is read as a digit when verifier x classifier confidence beats this; below, skipping it wins.
 ACCEPT_SCORE = 0.3
@@ -60,7 +61,7 @@ class _StagePredictions:
 
     def __getitem__(self, k: int) -> list[StageResult]:
         if self.ladders is None:
-            predicted = classify_ladders([[img for _, img, _ in t] for t in self.trails], self.classifier, vote=False)
+            predicted = classify_ladders([[img for _, img, _ in t] for t in self.trails], self.classifier)
             self.ladders = [[StageResult(s, img, skipped, p) for (s, img, skipped), p in zip(t, probs)]
                             for t, probs in zip(self.trails, predicted)]
         return self.ladders[k]
@@ -309,21 +310,30 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
     judged = {}  # group -> (log-gain, probabilities, digit score, digit stages)
-    # Each group is read as it is: the stroke-width vote would triple the batch of every group of every line.
-    for g, (p,) in zip(asked, classify_ladders([[trails[g][-1][1]] for g in asked], classifier, vote=False)):
+    # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
+    # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
+    # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
+    voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(trails[g][-1][1]) for g in asked]),
+                                                 classifier, with_plain=True) if asked else ([], []))
+    ones = set()  # groups read as a 1 as they are
+    for g, p, answer in zip(asked, plain, voted):
         v = float(digit_score[g])
-        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), p, v, trails[g])
+        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g])
+        if p.argmax() == 1:
+            ones.add(g)
     per_variant = [dict() for _ in variants]
+    ones_per_variant = [set() for _ in variants]
     for index, span, group in entries:
         if group in judged:
             per_variant[index][span] = judged[group]
+            if group in ones:
+                ones_per_variant[index].add(span)
 
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
 
-    searched = [_search(v, {span: entry[0] for span, entry in scores.items()},
-                        ones={span for span, entry in scores.items() if entry[1].argmax() == 1})
-                for v, scores in zip(variants, per_variant)]
+    searched = [_search(v, {span: entry[0] for span, entry in scores.items()}, ones=ones_of)
+                for v, scores, ones_of in zip(variants, per_variant, ones_per_variant)]
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))

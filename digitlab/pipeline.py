@@ -315,8 +315,9 @@ def classify_ladders(ladders, classifier, vote: bool = True) -> list[list[np.nda
     return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
 
 
-def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None) -> np.ndarray:
+def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None, with_plain: bool = False):
     """The classifier's probabilities for 28x28 views; the ``voted`` ones (all by default) read at three stroke widths.
+    With ``with_plain``, also the views' probabilities read as they are: (voted, plain), from the same call.
 
     A voted view is read as it is and with its strokes a pixel thicker and thinner, and the three
     readings' geometric mean kept: a digit that is ambiguous at one stroke width (a redrawn 3
@@ -330,9 +331,10 @@ def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None) -> n
     n, m = len(views), len(voted)
     readings = np.stack([probs[voted], probs[n:n + m], probs[n + m:]])
     mean = np.exp(np.log(readings + 1e-7).mean(axis=0))
-    probs = probs[:n].copy()
+    plain = probs[:n]
+    probs = plain.copy()
     probs[voted] = mean / mean.sum(axis=1, keepdims=True)
-    return probs
+    return (probs, plain) if with_plain else probs
 
 
 @dataclass
