@@ -309,24 +309,24 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
-    judged = {}  # group -> (log-gain, probabilities, digit score, digit stages)
+    judged = {}  # group -> (log-gain, probabilities across stroke widths, digit score, digit stages)
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
     voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(trails[g][-1][1]) for g in asked]),
                                                  classifier, with_plain=True) if asked else ([], []))
-    ones = set()  # groups read as a 1 as they are
+    plain_ones = set()  # groups read as a 1 as they are
     for g, p, answer in zip(asked, plain, voted):
         v = float(digit_score[g])
         judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g])
         if p.argmax() == 1:
-            ones.add(g)
+            plain_ones.add(g)
     per_variant = [dict() for _ in variants]
     ones_per_variant = [set() for _ in variants]
     for index, span, group in entries:
         if group in judged:
             per_variant[index][span] = judged[group]
-            if group in ones:
+            if group in plain_ones:
                 ones_per_variant[index].add(span)
 
     def px(box):
