@@ -364,7 +364,7 @@ def threshold_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tupl
     if source == SOURCE_PHOTO:  # a camera's blur is small beside a pen's stroke; a photo's core is a fragment of it
         return options
     kept = ink[ink > 0]
-    strong = 2 * high  # high is half the strongest ink
+    strong = 2 * high  # high is half the strongest ink (or Otsu's level, where that is higher)
     if np.count_nonzero(kept <= CORE_LEVELS[0] * strong) <= SOFT_INK_SHARE * kept.size:
         return options
     for level in CORE_LEVELS:
