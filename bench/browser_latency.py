@@ -1,6 +1,6 @@
 """The app as a person uses it, timed in Debian's Chromium (Playwright): strokes, photos, page load.
 
-    python bench/browser_latency.py [--strokes 15] [--photos 4] [--app-dir DIR]
+    python bench/browser_latency.py [--strokes 15] [--photos 4] [--numbers 4] [--app-dir DIR]
 
 Starts `python app.py` on a free loopback port, then measures, as seen by the page:
   - page load: from navigation to a drawable canvas on the Draw tab;
@@ -8,7 +8,9 @@ Starts `python app.py` on a free loopback port, then measures, as seen by the pa
     model views): from mouse-up until the label and every stage picture are shown;
   - a photo picked through the file chooser (the Photo tab): from the file being chosen until the
     label and every stage are shown, for a 1200x900 example and for 12 MP phone JPEGs;
-  - for both, until the model views under the stages (issue 14, a second request) are shown too.
+  - for both, until the model views under the stages (issue 14, a second request) are shown too;
+  - a photo of a number picked on the Number tab (the shipped number examples and a 12 MP photo of a
+    6-digit number): from the file being chosen until the reading and every digit's picture are shown.
 For each it prints the median and p90 time, and the HTTP requests and response bytes per update
 (from Chrome's network events, streaming responses included). Targets (issue 13): stroke <= 250 ms
 median and <= 400 ms p90, 12 MP photo <= 1.0 s, page load <= 2 s.
@@ -40,6 +42,19 @@ UPDATED_JS = """(n) => {
   const sig = imgs.map(i => i.currentSrc || i.src).join('|');
   if (sig === window.__lastStages) return false;
   window.__lastStages = sig;
+  return true;
+}"""
+
+# The Number tab: the visible list of digits shows a new set of decoded pictures (each digit's own; its
+# stages wait, unrendered, in a closed <details>).
+NUMBER_UPDATED_JS = """() => {
+  const d = [...document.querySelectorAll('.number-digits')].find(e => e.offsetParent);
+  if (!d) return false;
+  const imgs = [...d.querySelectorAll('summary img')];
+  if (!imgs.length || !imgs.every(i => i.complete && i.naturalWidth > 0)) return false;
+  const sig = imgs.map(i => i.src).join('|');
+  if (sig === window.__lastNumber) return false;
+  window.__lastNumber = sig;
   return true;
 }"""
 
@@ -105,6 +120,43 @@ def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
     return paths
 
 
+def twelve_mp_numbers(folder: Path, count: int = 2) -> list[Path]:
+    """12 MP phone photos of 6-digit numbers (the first is the one bench/read_numbers.py times on the server);
+    two, so consecutive uploads differ."""
+    import photosim as sim
+    from digitlab.data import load_mnist
+
+    mnist = load_mnist()
+    paths = []
+    for k in range(count):
+        rng = np.random.default_rng(1 + k)
+        picks = rng.choice(len(mnist.x_test), 6, replace=False)
+        img, _ = sim.photo_number([mnist.x_test[i] for i in picks], [int(mnist.y_test[i]) for i in picks], rng,
+                                  "typical", size=(3000, 4000), separators=False)
+        path = folder / f"number_12mp_{k}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        paths.append(path)
+    return paths
+
+
+def choose_and_wait(pg, net, path: Path, updated_js: str, arg=None):
+    """Clear the visible upload, pick ``path`` through the file chooser and wait for ``updated_js``; returns
+    the moment the file was chosen (time.perf_counter)."""
+    clear = pg.get_by_role("button", name="Remove Image").locator("visible=true")
+    if clear.count():
+        clear.first.click()
+    upload = pg.get_by_text("Click to Upload").locator("visible=true").first
+    upload.wait_for(timeout=30000)
+    pg.wait_for_timeout(300)  # let the clearing update settle
+    with pg.expect_file_chooser() as chooser:
+        upload.click()
+    net.reset()
+    started = time.perf_counter()
+    chooser.value.set_files(str(path))
+    pg.wait_for_function(updated_js, arg=arg, timeout=60000, polling="raf")
+    return started
+
+
 DIGIT_STROKES = ([(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)], [(0.5, 0.2), (0.5, 0.8)])  # a 7 and a 1, in one stroke
 
 
@@ -134,12 +186,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--strokes", type=int, default=15)
     parser.add_argument("--photos", type=int, default=4, help="uploads of each photo kind")
+    parser.add_argument("--numbers", type=int, default=4, help="uploads of each number photo on the Number tab")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="checkout whose app.py is measured")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     stages = {"robust": 13}["robust"]
-    big = twelve_mp_photos(Path(tempfile.mkdtemp()))
+    workdir = Path(tempfile.mkdtemp())
+    big = twelve_mp_photos(workdir)
     small = sorted(EXAMPLES.glob("photo_typical_*.jpg"))
     port = free_port()
     server = start_app(port, args.app_dir.resolve())
@@ -194,18 +248,7 @@ def main():
             for what, files, target in (("1200x900 photo", small, "-"), ("12 MP phone JPEG", big, "<= 1.0 s")):
                 times, view_times, requests, sizes = [], [], [], []
                 for k in range(args.photos):
-                    clear = pg.get_by_role("button", name="Remove Image").locator("visible=true")
-                    if clear.count():
-                        clear.first.click()
-                    upload = pg.get_by_text("Click to Upload").locator("visible=true").first
-                    upload.wait_for(timeout=30000)
-                    pg.wait_for_timeout(300)  # let the clearing update settle
-                    with pg.expect_file_chooser() as chooser:
-                        upload.click()
-                    net.reset()
-                    started = time.perf_counter()
-                    chooser.value.set_files(str(files[k % len(files)]))
-                    pg.wait_for_function(UPDATED_JS, arg=stages, timeout=60000, polling="raf")
+                    started = choose_and_wait(pg, net, files[k % len(files)], UPDATED_JS, stages)
                     times.append(time.perf_counter() - started)
                     if has_views:
                         pg.wait_for_function(VIEWS_UPDATED_JS, timeout=60000, polling="raf")
@@ -216,6 +259,22 @@ def main():
                 rows.append(summarise(f"{what} chosen -> label + every stage", times, requests, sizes, target))
                 if has_views:
                     rows.append(summarise(f"{what} chosen -> ... + model views", view_times, requests, sizes, "-"))
+                print(table(HEADERS, rows), flush=True)
+            number_tab = pg.get_by_role("tab", name="Number", exact=True)
+            if args.numbers and number_tab.count():
+                number_tab.click()
+                small_numbers = sorted(EXAMPLES.glob("number_*.jpg"))
+                for what, files in (("photo of a number (example)", small_numbers),
+                                    ("12 MP photo of a 6-digit number", twelve_mp_numbers(workdir))):
+                    times, requests, sizes = [], [], []
+                    for k in range(args.numbers):
+                        started = choose_and_wait(pg, net, files[k % len(files)], NUMBER_UPDATED_JS)
+                        times.append(time.perf_counter() - started)
+                        pg.wait_for_timeout(150)  # the network events arrive meanwhile
+                        requests.append(net.requests)
+                        sizes.append(net.bytes)
+                    rows.append(summarise(f"Number tab: {what} chosen -> reading + every digit", times, requests,
+                                          sizes, "-"))
                 print(table(HEADERS, rows), flush=True)
             browser.close()
     finally:
