@@ -105,6 +105,12 @@ class Network:
         self.requests = self.bytes = 0
 
 
+def phone_jpeg(rgb: np.ndarray, path: Path) -> Path:
+    """``rgb`` saved as a phone saves a photo (JPEG, quality 90)."""
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return path
+
+
 def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
     import photosim as sim
     from digitlab.data import load_mnist
@@ -114,9 +120,7 @@ def twelve_mp_photos(folder: Path, count: int = 2) -> list[Path]:
     paths = []
     for k in range(count):
         img = sim.photo_digit(mnist.x_test[20 + k], rng, "typical", size=(3000, 4000))
-        path = folder / f"phone_{k}.jpg"
-        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        paths.append(path)
+        paths.append(phone_jpeg(img, folder / f"phone_{k}.jpg"))
     return paths
 
 
@@ -133,9 +137,7 @@ def twelve_mp_numbers(folder: Path, count: int = 2) -> list[Path]:
         picks = rng.choice(len(mnist.x_test), 6, replace=False)
         img, _ = sim.photo_number([mnist.x_test[i] for i in picks], [int(mnist.y_test[i]) for i in picks], rng,
                                   "typical", size=(3000, 4000), separators=False)
-        path = folder / f"number_12mp_{k}.jpg"
-        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        paths.append(path)
+        paths.append(phone_jpeg(img, folder / f"number_12mp_{k}.jpg"))
     return paths
 
 
