@@ -309,31 +309,27 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
-    judged = {}  # group -> (log-gain, probabilities across stroke widths, digit score, digit stages)
+    judged = {}  # group -> (log-gain, probabilities across stroke widths, digit score, digit stages, plainly a 1)
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
     voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(trails[g][-1][1]) for g in asked]),
                                                  classifier, with_plain=True) if asked else ([], []))
-    plain_ones = set()  # groups read as a 1 as they are
     for g, p, answer in zip(asked, plain, voted):
         v = float(digit_score[g])
-        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g])
-        if p.argmax() == 1:
-            plain_ones.add(g)
+        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g],
+                     bool(p.argmax() == 1))
     per_variant = [dict() for _ in variants]
-    ones_per_variant = [set() for _ in variants]
     for index, span, group in entries:
         if group in judged:
             per_variant[index][span] = judged[group]
-            if group in plain_ones:
-                ones_per_variant[index].add(span)
 
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
 
-    searched = [_search(v, {span: entry[0] for span, entry in scores.items()}, ones=ones_of)
-                for v, scores, ones_of in zip(variants, per_variant, ones_per_variant)]
+    searched = [_search(v, {span: entry[0] for span, entry in scores.items()},
+                        ones={span for span, entry in scores.items() if entry[4]})
+                for v, scores in zip(variants, per_variant)]
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
         options = range(first, first + 1 + len(line.alternatives))
@@ -353,7 +349,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 run = line.pieces[i:j]
                 box = px(layout.union_box(run))
                 if is_digit:
-                    _, p, v, _ = per_line[index][(i, j)]
+                    _, p, v, *_ = per_line[index][(i, j)]
                     segments.append(Segment(box, int(p.argmax()), float(p.max()), v, pieces=j - i))
                 else:
                     segments.append(Segment(box, None, separator=run[0].separator))
@@ -374,7 +370,7 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     predictions = _StagePredictions([per_line[i][s][3] for i, s in chosen], classifier)
     digits = []
     for k, (index, span) in enumerate(chosen):
-        _, p, v, _ = per_line[index][span]
+        _, p, v, *_ = per_line[index][span]
         box = px(layout.union_box(lines[index].pieces[span[0]:span[1]]))
         digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, index, v, (predictions, k)))
     kept = [r for r in line_readings if r.left_out is None and r.text]
