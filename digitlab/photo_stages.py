@@ -105,10 +105,13 @@ SATURATED_PAPER_SPREAD = 60
 
 
 def grayscale_options(image: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
-    """The darkest channel, and on strongly coloured paper also the channel where the paper is brightest.
+    """The darkest channel, and on strongly coloured paper also the channel where the paper is brightest:
+    whichever shows the ink darker against the paper first.
 
-    On a yellow or orange note the darkest channel (blue) is dark paper too, and grey pencil
-    nearly vanishes into it; the paper's brightest channel keeps dark ink dark against bright paper.
+    On a yellow or orange note the darkest channel (blue) is dark paper too: grey pencil nearly
+    vanishes into it, and a blue grid printed on it is lighter than the paper, so after
+    inverting, the paper between the grid lines stands out as ink. The paper's brightest channel
+    keeps dark ink dark against bright paper; red ink on pink paper still shows best in the darkest.
     """
     darkest = ("darkest colour channel", ink_grayscale(image))
     if image.ndim == 2:
@@ -119,9 +122,26 @@ def grayscale_options(image: np.ndarray, source: str = SOURCE_PHOTO) -> list[tup
         return [darkest]
     brightest = int(np.argmax(paper))
     name = ("red", "green", "blue")[brightest]
-    return [darkest, (f"the {name} channel, where the coloured paper is brightest",
-                      np.ascontiguousarray(image[..., brightest]))]
+    options = [darkest, (f"the {name} channel, where the coloured paper is brightest",
+                         np.ascontiguousarray(image[..., brightest]))]
+    return sorted(options, key=lambda option: -ink_contrast(option[1]))  # stable: the darkest channel wins ties
 
+
+# The darkest this share of a photo is taken as its ink (a small digit covers well under 1% of a phone photo).
+INK_SHARE = 0.002
+
+
+def ink_contrast(gray: np.ndarray) -> float:
+    """How far the darkest pixels (the ink, ``INK_SHARE``) lie below the paper's median tone."""
+    step = max(1, max(gray.shape) // 512)
+    sample = cv2.medianBlur(np.ascontiguousarray(gray[::step, ::step]), 3)  # single-pixel noise is not ink
+    ink, paper = np.percentile(sample, (100 * INK_SHARE, 50))
+    return float(paper - ink)
+
+
+def coloured_paper_grayscale(image: np.ndarray) -> np.ndarray:
+    """The grayscale rule: the first of ``grayscale_options``."""
+    return grayscale_options(image)[0][1]
 
 
 def background_is_light(gray: np.ndarray) -> bool:
@@ -411,44 +431,153 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     """Erase long straight thin lines (ruled or squared paper, page edges) with line-shaped openings.
 
     A line must run over half the image's width (or height) and be thin for its length, so
-    a digit's own straight strokes stay.
+    a digit's own straight strokes stay. Paper photographed askew has its ruling tilted: the
+    ruling is also looked for a few degrees off level and upright (``_tilted_ruling``).
     """
-    h, w = ink.shape
     mask = (ink > 0).astype(np.uint8)
-    lines = np.zeros_like(mask)
-    for length, extent_axis in ((w // 4, 1), (h // 4, 0)):
-        if length < 12:
-            continue
-        # The opening works row by row (column by column), so only rows where a pixel can survive
-        # the erosion need it: those with `length` ink pixels, or whose first or last (length+1)//2
-        # pixels are all ink (OpenCV's erosion counts the outside as ink). Exact, and most rows
-        # of most images qualify for neither.
-        along = mask if extent_axis == 1 else mask.T
-        half = (length + 1) // 2
-        busy = np.flatnonzero((np.count_nonzero(along, axis=1) >= length)
-                              | along[:, :half].all(axis=1) | along[:, -half:].all(axis=1))
-        if busy.size == 0:
-            continue
-        opened = np.zeros_like(along)
-        opened[busy] = cv2.morphologyEx(along[busy], cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-        candidate = np.ascontiguousarray(opened if extent_axis == 1 else opened.T)
-        n, labels, stats = components(candidate)
-        for i in range(1, n):
-            x, y, bw, bh, area = stats[i]
-            run, side = (bw, w) if extent_axis == 1 else (bh, h)
-            thickness = area / max(run, 1)
-            reaches_border = (x <= 1 or x + bw >= w - 1) if extent_axis == 1 else (y <= 1 or y + bh >= h - 1)
-            long_enough = run >= 0.85 * side or (reaches_border and run >= 0.5 * side)
-            if long_enough and thickness <= max(3.0, run / 40):
-                lines[labels == i] = 1
-    if not lines.any():
+    straight = _straight_lines(mask, 1) | _straight_lines(mask, 0)
+    grown = cv2.dilate(straight, np.ones((3, 3), np.uint8))
+    # Tilted lines are found whole (drawn across the picture), so they need no search for their rest.
+    tilted = _tilted_ruling(mask & (grown == 0))
+    if not straight.any() and not tilted.any():
         return ink.copy()
-    grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-    lines = grown | cv2.dilate(_rest_of_the_lines(mask, lines, grown), np.ones((3, 3), np.uint8))
+    lines = grown | cv2.dilate(_rest_of_the_lines(mask, straight, grown), np.ones((3, 3), np.uint8)) | tilted
     out = np.where(lines > 0, 0, ink).astype(np.uint8)
     # Close the gaps the erased lines leave in strokes that crossed them (only on line pixels).
     closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
     return np.where(lines > 0, closed, out).astype(np.uint8)
+
+
+def _straight_lines(mask: np.ndarray, extent_axis: int) -> np.ndarray:
+    """The long thin rows (``extent_axis`` 1) or columns (0) of a 0/1 mask: a quarter of the side opened, then
+    kept if they run across most of it (or half of it from a border)."""
+    h, w = mask.shape
+    length = w // 4 if extent_axis == 1 else h // 4
+    lines = np.zeros_like(mask)
+    if length < 12:
+        return lines
+    # The opening works row by row (column by column), so only rows where a pixel can survive
+    # the erosion need it: those with `length` ink pixels, or whose first or last (length+1)//2
+    # pixels are all ink (OpenCV's erosion counts the outside as ink). Exact, and most rows
+    # of most images qualify for neither.
+    along = mask if extent_axis == 1 else mask.T
+    half = (length + 1) // 2
+    busy = np.flatnonzero((np.count_nonzero(along, axis=1) >= length)
+                          | along[:, :half].all(axis=1) | along[:, -half:].all(axis=1))
+    if busy.size == 0:
+        return lines
+    opened = np.zeros_like(along)
+    opened[busy] = cv2.morphologyEx(along[busy], cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    candidate = np.ascontiguousarray(opened if extent_axis == 1 else opened.T)
+    n, labels, stats = components(candidate)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        run, side = (bw, w) if extent_axis == 1 else (bh, h)
+        thickness = area / max(run, 1)
+        reaches_border = (x <= 1 or x + bw >= w - 1) if extent_axis == 1 else (y <= 1 or y + bh >= h - 1)
+        long_enough = run >= 0.85 * side or (reaches_border and run >= 0.5 * side)
+        if long_enough and thickness <= max(3.0, run / 40):
+            lines[labels == i] = 1
+    return lines
+
+
+# A page is photographed at most this askew (degrees): ruling is looked for this far from upright.
+MAX_RULING_TILT = 4.0
+# The Hough transform's angle step (degrees): a line 0.125 degrees off its bin drifts 3 px over 1280 px.
+TILT_STEP = 0.25
+# A straight line with ink along this share of the picture is ruling, even broken into dashes by a faint
+# print: a digit's stroke covers its own height or width, a small share of a photo (a close-up's long
+# stroke is kept by the "lines kept" option).
+RULING_COVER = 0.5
+# An upright line must have ink along this share of the height, as an upright straight line must (a 1 in a tight crop
+# is a thin upright line across half of it).
+UPRIGHT_RULING_COVER = 0.85
+# Upright thin lines this many and parallel (within a degree) are squared paper's lattice, not 1s.
+LATTICE_LINES = 3
+# Ruled lines lie at least this far apart (pixels at half the working size); nearer Hough lines are one line's bins.
+RULING_SPACING = 6
+# At most this many lines per direction are judged (squared paper at working size has fewer).
+MAX_RULED_LINES = 48
+# A picture with more ink than this share is not ink on paper (the wrong polarity): no ruling is looked for.
+MAX_RULED_INK = 0.25
+# Ink this close to a tilted ruled line (pixels at half size, where it is judged; twice that is erased at full size)
+# is the line's: its width and the Hough bin's slack.
+RULING_HALF_WIDTH = 1
+
+
+def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
+    """The ink of ruled lines a little off upright or level (paper photographed askew, lines converging in
+    perspective), broken or whole: every straight line (Hough transform) near the ruling's directions whose ink
+    is a thin line along ``RULING_COVER`` of the picture (``_along``)."""
+    h, w = mask.shape
+    found = np.zeros_like(mask)
+    if np.count_nonzero(mask) > MAX_RULED_INK * mask.size:
+        return found
+    tilt, step = np.deg2rad(MAX_RULING_TILT), np.deg2rad(TILT_STEP)
+    # Looked for at half size (a quarter of the Hough transform's work); a thin line stays a line of pixels.
+    small = (cv2.resize(mask, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    # Only thin ink can be ruling: strokes a 3x3 square fits in (a digit's, at half size) are left out.
+    small &= (cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) == 0)
+    if np.count_nonzero(small) < RULING_COVER * min(small.shape):
+        return found
+    far = 2 * (h + w)
+    # theta is the line's normal: level lines near 90 degrees, upright ones near 0 or 180.
+    for low, high, side in ((np.pi / 2 - tilt, np.pi / 2 + tilt, small.shape[1]), (0.0, tilt, small.shape[0]),
+                            (np.pi - tilt, np.pi, small.shape[0])):
+        lines = cv2.HoughLines(small, 1, step, int(RULING_COVER * side), min_theta=low, max_theta=high)
+        if lines is None:
+            continue
+        candidates = []
+        for rho, theta in _strongest_apart(lines[:, 0], 4 * step)[:MAX_RULED_LINES]:
+            inked, thin = _along(small, rho, theta)
+            if thin >= RULING_COVER:
+                candidates.append((rho, theta, inked))
+        for rho, theta, inked in candidates:
+            # An upright line across half the height may be a 1 in a tight crop: it is ruling when it runs
+            # along most of the height, as a straight one must, or is one of a lattice (squared paper).
+            lattice = sum(abs(t - theta) <= 4 * step for _, t, _ in candidates) >= LATTICE_LINES
+            if side == small.shape[1] or inked >= UPRIGHT_RULING_COVER or lattice:
+                a, b = np.cos(theta), np.sin(theta)
+                x0, y0 = a * 2 * rho, b * 2 * rho
+                cv2.line(found, (int(x0 - far * b), int(y0 + far * a)), (int(x0 + far * b), int(y0 - far * a)), 1,
+                         4 * RULING_HALF_WIDTH + 1)
+    return found & mask
+
+
+def _strongest_apart(lines: np.ndarray, turn: float) -> np.ndarray:
+    """Hough's (rho, theta) lines, strongest first, without the bins around each: lines through its middle at
+    other tilts (within ``turn``) and its neighbours closer than ``RULING_SPACING``."""
+    kept = np.zeros(len(lines), bool)
+    near = np.zeros(len(lines), bool)
+    for k in range(len(lines)):
+        if not near[k]:
+            kept[k] = True
+            near |= (np.abs(lines[:, 0] - lines[k, 0]) <= RULING_SPACING) & (np.abs(lines[:, 1] - lines[k, 1]) <= turn)
+    return lines[kept]
+
+
+def _along(mask: np.ndarray, rho: float, theta: float) -> tuple[float, float]:
+    """The shares of the picture along the line (rho, theta) where it has ink (within ``RULING_HALF_WIDTH`` of
+    its course), and where that ink is a thin line (none just beyond: a row through digits crosses their bodies)."""
+    h, w = mask.shape
+    level = abs(np.sin(theta)) > abs(np.cos(theta))
+    along = np.arange(w if level else h)
+    # The course: y for each x on a level line, x for each y on an upright one.
+    course = np.round((rho - along * (np.cos(theta) if level else np.sin(theta)))
+                      / (np.sin(theta) if level else np.cos(theta))).astype(int)
+    side = h if level else w
+
+    def inked(offsets):
+        hit = np.zeros(len(along), bool)
+        for k in offsets:
+            at = course + k
+            ok = (at >= 0) & (at < side)
+            hit[ok] |= (mask[at[ok], along[ok]] if level else mask[along[ok], at[ok]]) > 0
+        return hit
+
+    near = inked(range(-RULING_HALF_WIDTH, RULING_HALF_WIDTH + 1))
+    beyond = inked([k for d in range(RULING_HALF_WIDTH + 2, 3 * RULING_HALF_WIDTH + 3) for k in (d, -d)])
+    return float(np.mean(near)), float(np.mean(near & ~beyond))
 
 
 def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray, grown: np.ndarray) -> np.ndarray:

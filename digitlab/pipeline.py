@@ -90,8 +90,8 @@ ROBUST_PAGE_STAGES = (
           "Shrink big photos to 1280 px so every later step is fast; small digits stay large enough.",
           ps.working_size),
     Stage("grayscale", "Ink-preserving grayscale",
-          "Take the darkest colour channel, so blue or red ink stays as dark as black ink.",
-          ps.ink_grayscale, can_skip=False, options=ps.grayscale_options, overturn_prior=GRAYSCALE_PRIOR),
+          "Take the darkest colour channel, so blue or red ink stays as dark as black ink (on coloured paper, the channel where the ink stands out most).",
+          ps.coloured_paper_grayscale, can_skip=False, options=ps.grayscale_options, overturn_prior=GRAYSCALE_PRIOR),
     Stage("polarity", "Make ink white",
           "MNIST digits are white on black: invert unless the background is already dark (both ways are tried; the verifier keeps the one that yields a digit).",
           ps.auto_polarity, options=ps.polarity_options, overturn_prior=POLARITY_PRIOR),
@@ -105,7 +105,7 @@ ROBUST_PAGE_STAGES = (
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core is tried too).",
           ps.threshold_ink, options=ps.threshold_options, overturn_prior=THRESHOLD_PRIOR),
     Stage("lines", "Remove ruled lines",
-          "Erase long thin straight lines: ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",
+          "Erase long thin straight lines, level or a few degrees off (paper photographed askew): ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",
           ps.remove_ruled_lines, options=ps.lines_options, overturn_prior=LINES_PRIOR),
 )
 

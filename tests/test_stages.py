@@ -140,6 +140,40 @@ def test_ruled_lines_are_removed_but_a_digit_stroke_stays():
     assert (out[100:220, 200:206] > 0).mean() > 0.9  # the stroke stays (pinholes closed)
 
 
+@pytest.mark.parametrize("tilt", [1.5, -2.5])
+def test_tilted_and_broken_ruling_is_removed_but_the_digits_stay(mnist, tilt):
+    # Paper photographed askew: the grid runs a few degrees off the rows and columns, and a faint print
+    # breaks it into dashes; no row or column of pixels holds a line, yet it is ruling.
+    h, w = 600, 800
+    grid = np.zeros((h, w), np.uint8)
+    for k in range(20, 2 * w, 45):
+        cv2.line(grid, (-w // 2, k - w // 2), (w + w // 2, k - w // 2), 200, 2)
+        cv2.line(grid, (k - w // 2, -h // 2), (k - w // 2, h + h // 2), 200, 2)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+    grid = cv2.warpAffine(grid, turn, (w, h), flags=cv2.INTER_NEAREST)
+    grid[:, ::9] = 0  # dashes
+    digits = np.zeros((h, w), np.uint8)
+    for k, d in enumerate((2, 8)):
+        digits[200:340, 250 + 160 * k:250 + 160 * k + 140] = cv2.resize(mnist_digit(mnist, d), (140, 140)) > 100
+    ink = np.maximum(grid, digits * 255)
+    out = ps.remove_ruled_lines(ink)
+    assert (out[grid > 0] > 0).mean() < 0.05  # the grid is gone (but where it crosses the digits or leaves the frame) ...
+    assert (out[digits > 0] > 0).mean() > 0.8  # ... and the digits stay (but where a line ran along a stroke)
+
+
+def test_on_a_yellow_note_with_a_blue_grid_the_channel_that_shows_dark_ink_is_the_rule():
+    # In the darkest (blue) channel a blue grid is lighter than yellow paper; inverted, the paper between
+    # the lines stood out as ink. In the red channel ink and grid are both darker than the paper.
+    note = np.empty((400, 600, 3), np.uint8)
+    note[:] = (250, 235, 120)
+    note[::40, :] = (150, 170, 215)
+    note[:, ::40] = (150, 170, 215)
+    note[150:250, 300:310] = (25, 25, 30)  # a stroke of black ink
+    gray = ps.coloured_paper_grayscale(note)
+    paper, grid, ink = gray[20, 20], gray[40, 20], gray[200, 305]
+    assert ink < grid < paper
+
+
 def test_stroke_width_of_a_mask_that_fills_its_frame_is_finite():
     # Found by the hypothesis fuzz test: a solid 2x2 blob made the distance transform infinite.
     assert 1.5 < ms.stroke_width(np.ones((2, 2), np.uint8)) < 2.5
