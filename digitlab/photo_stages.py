@@ -492,8 +492,10 @@ RULING_COVER = 0.5
 # An upright line must have ink along this share of the height, as an upright straight line must (a 1 in a tight crop
 # is a thin upright line across half of it).
 UPRIGHT_RULING_COVER = 0.85
-# Upright thin lines this many and parallel (within a degree) are squared paper's lattice, not 1s.
+# Upright thin lines this many and parallel (within SAME_DIRECTION) are squared paper's lattice, not 1s.
 LATTICE_LINES = 3
+# Lines (or Hough bins) closer in angle than this (degrees) run the same way.
+SAME_DIRECTION = 1.0
 # Ruled lines lie at least this far apart (pixels at half the working size); nearer Hough lines are one line's bins.
 RULING_SPACING = 6
 # At most this many lines per direction are judged (squared paper at working size has fewer).
@@ -508,12 +510,13 @@ RULING_HALF_WIDTH = 1
 def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
     """The ink of ruled lines a little off upright or level (paper photographed askew, lines converging in
     perspective), broken or whole: every straight line (Hough transform) near the ruling's directions whose ink
-    is a thin line along ``RULING_COVER`` of the picture (``_along``)."""
+    is a thin line along ``RULING_COVER`` of the picture (``_along``); an upright one must also have ink along
+    ``UPRIGHT_RULING_COVER`` of the height or be one of a lattice (``LATTICE_LINES``)."""
     h, w = mask.shape
     found = np.zeros_like(mask)
     if np.count_nonzero(mask) > MAX_RULED_INK * mask.size:
         return found
-    tilt, step = np.deg2rad(MAX_RULING_TILT), np.deg2rad(TILT_STEP)
+    tilt, step, same = np.deg2rad(MAX_RULING_TILT), np.deg2rad(TILT_STEP), np.deg2rad(SAME_DIRECTION)
     # Looked for at half size (a quarter of the Hough transform's work); a thin line stays a line of pixels.
     small = (cv2.resize(mask, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
     # Only thin ink can be ruling: strokes a 3x3 square fits in (a digit's, at half size) are left out.
@@ -524,19 +527,20 @@ def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
     # theta is the line's normal: level lines near 90 degrees, upright ones near 0 or 180.
     for low, high, side in ((np.pi / 2 - tilt, np.pi / 2 + tilt, small.shape[1]), (0.0, tilt, small.shape[0]),
                             (np.pi - tilt, np.pi, small.shape[0])):
+        level = side == small.shape[1]
         lines = cv2.HoughLines(small, 1, step, int(RULING_COVER * side), min_theta=low, max_theta=high)
         if lines is None:
             continue
         candidates = []
-        for rho, theta in _strongest_apart(lines[:, 0], 4 * step)[:MAX_RULED_LINES]:
+        for rho, theta in _strongest_apart(lines[:, 0], same)[:MAX_RULED_LINES]:
             inked, thin = _along(small, rho, theta)
             if thin >= RULING_COVER:
                 candidates.append((rho, theta, inked))
         for rho, theta, inked in candidates:
             # An upright line across half the height may be a 1 in a tight crop: it is ruling when it runs
             # along most of the height, as a straight one must, or is one of a lattice (squared paper).
-            lattice = sum(abs(t - theta) <= 4 * step for _, t, _ in candidates) >= LATTICE_LINES
-            if side == small.shape[1] or inked >= UPRIGHT_RULING_COVER or lattice:
+            lattice = sum(abs(t - theta) <= same for _, t, _ in candidates) >= LATTICE_LINES
+            if level or inked >= UPRIGHT_RULING_COVER or lattice:
                 a, b = np.cos(theta), np.sin(theta)
                 x0, y0 = a * 2 * rho, b * 2 * rho
                 cv2.line(found, (int(x0 - far * b), int(y0 + far * a)), (int(x0 + far * b), int(y0 - far * a)), 1,
