@@ -128,14 +128,14 @@ def grayscale_options(image: np.ndarray, source: str = SOURCE_PHOTO) -> list[tup
 
 
 # The darkest this share of a photo is taken as its ink (a small digit covers well under 1% of a phone photo).
-INK_SHARE = 0.002
+DARKEST_SHARE = 0.002
 
 
 def ink_contrast(gray: np.ndarray) -> float:
-    """How far the darkest pixels (the ink, ``INK_SHARE``) lie below the paper's median tone."""
+    """How far the darkest pixels (the ink, ``DARKEST_SHARE``) lie below the paper's median tone."""
     step = max(1, max(gray.shape) // 512)
     sample = cv2.medianBlur(np.ascontiguousarray(gray[::step, ::step]), 3)  # single-pixel noise is not ink
-    ink, paper = np.percentile(sample, (100 * INK_SHARE, 50))
+    ink, paper = np.percentile(sample, (100 * DARKEST_SHARE, 50))
     return float(paper - ink)
 
 
