@@ -48,6 +48,9 @@ MIN_DIGIT_HEIGHT = 8
 # Written digits cover well under this share of a page, even a tight crop (real scans: at most 18% in 9 of 10);
 # a page with more "ink" has its paper or ruling taken for ink (the wrong polarity), and reads runs of 1s.
 MAX_INK_SHARE = 0.3
+# Two slices of one mark that both read as 1 and touch in this top share of their height are one 1 and its flag
+# (a continental 1 written as one stroke up and down, cut at its apex); 1s written touching meet lower down.
+FLAG_JOIN = 1 / 3
 # How many segmentations per line the search keeps, to find a runner-up that reads differently.
 KEEP_SEGMENTATIONS = 8
 
@@ -175,6 +178,27 @@ def _candidate_groups(line: layout.Line):
                     and h >= MIN_DIGIT_HEIGHT and h <= layout.OUTLIER_HEIGHT_RATIO * line.page_height):
                 groups.append((i, j))
     return groups
+
+
+def _read_flagged_ones(line: layout.Line, scores: dict) -> None:
+    """Where two slices of one mark both read as a 1 and meet at the top (``_meets_at_top``), their union may be
+    read as that 1 with its flag (the better-read slice's reading and stages) where the union has no reading of its
+    own: the verifier often turns down a 1 with a long flag (MNIST has few), and the stroke would read as "11"."""
+    for (i, k), stem in list(scores.items()):
+        for (k2, j), other in list(scores.items()):
+            if k2 != k or not (stem[4] and other[4]) or line.pieces[k].join != layout.CUT:
+                continue
+            if _meets_at_top(line.pieces[i:k], line.pieces[k:j]):
+                scores.setdefault((i, j), max(stem, other, key=lambda e: e[0]))
+
+
+def _meets_at_top(left: list, right: list) -> bool:
+    """Whether two runs of pieces, cut apart inside one mark, touch at the cut (the middle of the junction) in the top ``FLAG_JOIN`` of their height."""
+    a, b = left[-1], right[0]
+    rows = np.concatenate([a.y + np.flatnonzero(a.mask[:, -1]), b.y + np.flatnonzero(b.mask[:, 0])])
+    top = min(p.y for p in left + right)
+    height = max(p.bottom for p in left + right) - top
+    return rows.size > 0 and np.median(rows) < top + FLAG_JOIN * height
 
 
 def _slashes_at_the_ends(line: layout.Line) -> list[int]:
@@ -328,6 +352,8 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     for index, span, group in entries:
         if group in judged:
             per_variant[index][span] = judged[group]
+    for line, scores in zip(variants, per_variant):
+        _read_flagged_ones(line, scores)
 
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
