@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from . import numbers_layout as layout
@@ -27,8 +28,8 @@ from .pipeline import (ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_
 ACCEPT_SCORE = 0.3
 # Reading a digit across a cut through one mark (or between strokes of one digit) costs this much log-score.
 CUT_PENALTY = 1.5
-# At most this many consecutive pieces form one digit ...
-MAX_GROUP_PIECES = 4
+# At most this many consecutive pieces form one digit (a flat zero is often cut into five slices) ...
+MAX_GROUP_PIECES = 5
 # ... or this many, no wider than the line's digit height (a thin flag or tail is cut into many slivers: a European 1).
 MAX_NARROW_GROUP_PIECES = 6
 # A digit is at least this fraction of its line's digit height, at most MAX_HEIGHT_RATIO of it ...
@@ -51,6 +52,11 @@ MAX_INK_SHARE = 0.3
 # Two slices of one mark that both read as 1 and touch in this top share of their height are one 1 and its flag
 # (a continental 1 written as one stroke up and down, cut at its apex); 1s written touching meet lower down.
 FLAG_JOIN = 1 / 3
+# A group wider than this per tall is flatter than 9 in 10 MNIST zeros (their median: 0.9) ...
+FLAT_ZERO_ASPECT = 1.1
+# ... and if the verifier turns it down, it is tried again squeezed to these widths per tall (MNIST zeros' 10th
+# percentile and median), in case it is a zero written flat.
+ZERO_ASPECTS = (0.7, 0.9)
 # How many segmentations per line the search keeps, to find a runner-up that reads differently.
 KEEP_SEGMENTATIONS = 8
 
@@ -100,11 +106,12 @@ class Segment:
     verifier: float = 0.0  # the verifier's "is a digit", for a digit
     separator: str | None = None  # for a skipped piece shaped like . , - /
     pieces: int = 1
+    note: str = ""  # how a digit was read, where it was not read as written ("squeezed to 0.7 wide")
 
     @property
     def label(self) -> str:
         if self.digit is not None:
-            return f"{self.digit} ({self.confidence:.0%}, digit {self.verifier:.0%})"
+            return f"{self.digit} ({self.confidence:.0%}, digit {self.verifier:.0%}{', ' + self.note if self.note else ''})"
         return f"'{self.separator}'" if self.separator else "skipped"
 
 
@@ -149,12 +156,40 @@ class NumberReading:
         return [(ln.best, ln.runner_up) for ln in self.lines if ln.left_out is None]
 
 
-def _digit_trail(ink: np.ndarray, box, mask):
-    """The digit stages on one group's own ink; None if nothing usable is left."""
+def _digit_trail(ink: np.ndarray, box, mask, aspect: float | None = None):
+    """The digit stages on one group's own ink (squeezed sideways to ``aspect`` wide per tall, if given);
+    None if nothing usable is left."""
     x, y, w, h = box
     digit_ink = np.where(mask, ink[y:y + h, x:x + w], 0).astype(np.uint8)
+    if aspect is not None:
+        digit_ink = cv2.resize(digit_ink, (max(1, round(h * aspect)), h), interpolation=cv2.INTER_AREA)
     trail, why = run_stages(digit_ink, ROBUST_DIGIT_STAGES)
     return trail if why is None else None
+
+
+def _read_flat_zeros(ink, groups, trails: dict, digit_score: dict, verifier, classifier) -> dict:
+    """Groups flatter than MNIST's zeros that the verifier turned down, tried again squeezed to MNIST zeros' widths
+    (``ZERO_ASPECTS``): where a squeezed one reads as a 0 and the verifier takes it, its stages and score replace the
+    group's. Cheque amounts write zeros flat ("0.000"); MNIST has few. Only zeros: squeezing every digit made
+    pairs and flourishes into digits. Returns {group: the width it was read at}."""
+    tried = []
+    for group in groups:
+        box, mask_bytes = group
+        if digit_score[group] >= ACCEPT_SCORE or box[2] <= FLAT_ZERO_ASPECT * box[3]:
+            continue
+        mask = np.frombuffer(mask_bytes, bool).reshape(box[3], box[2])
+        tried += [(group, aspect, t) for aspect in ZERO_ASPECTS
+                  if (t := _digit_trail(ink, box, mask, aspect)) is not None]
+    if not tried:
+        return {}
+    finals = np.stack([t[-1][1] for *_, t in tried])
+    scores = verifier.digit_scores(finals)
+    digits = classifier.predict(np.stack([as_model_input(f) for f in finals])).argmax(1)
+    squeezed = {}
+    for (group, aspect, trail), score, digit in zip(tried, scores, digits):
+        if digit == 0 and score >= max(ACCEPT_SCORE, digit_score[group]):
+            trails[group], digit_score[group], squeezed[group] = trail, float(score), aspect
+    return squeezed
 
 
 def _candidate_groups(line: layout.Line):
@@ -189,7 +224,7 @@ def _read_flagged_ones(line: layout.Line, scores: dict) -> None:
             if k2 != k or not (stem[4] and other[4]) or line.pieces[k].join != layout.CUT:
                 continue
             if _meets_at_top(line.pieces[i:k], line.pieces[k:j]):
-                scores.setdefault((i, j), max(stem, other, key=lambda e: e[0]))
+                scores.setdefault((i, j), (*max(stem, other, key=lambda e: e[0])[:5], "a 1 with its flag"))
 
 
 def _meets_at_top(left: list, right: list) -> bool:
@@ -336,18 +371,20 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     groups = [g for g, t in trails.items() if t is not None]
     finals = [trails[g][-1][1] for g in groups]
     digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
+    squeezed = _read_flat_zeros(ink, groups, trails, digit_score, verifier, classifier)
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
-    judged = {}  # group -> (log-gain, probabilities across stroke widths, digit score, digit stages, plainly a 1)
+    # group -> (log-gain, probabilities across stroke widths, digit score, digit stages, plainly a 1, how it was read)
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
     voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(trails[g][-1][1]) for g in asked]),
                                                  classifier, with_plain=True) if asked else ([], []))
+    judged = {}
     for g, p, answer in zip(asked, plain, voted):
         v = float(digit_score[g])
         judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g],
-                     bool(p.argmax() == 1))
+                     bool(p.argmax() == 1), f"squeezed to {squeezed[g]:.1f} wide" if g in squeezed else "")
     per_variant = [dict() for _ in variants]
     for index, span, group in entries:
         if group in judged:
@@ -380,8 +417,8 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 run = line.pieces[i:j]
                 box = px(layout.union_box(run))
                 if is_digit:
-                    _, p, v, *_ = per_line[index][(i, j)]
-                    segments.append(Segment(box, int(p.argmax()), float(p.max()), v, pieces=j - i))
+                    _, p, v, _, _, note = per_line[index][(i, j)]
+                    segments.append(Segment(box, int(p.argmax()), float(p.max()), v, pieces=j - i, note=note))
                 else:
                     segments.append(Segment(box, None, separator=run[0].separator))
             segmentations.append(Segmentation(score, segments))
