@@ -57,6 +57,9 @@ FLAT_ZERO_ASPECT = 1.1
 # ... and if the verifier turns it down, it is tried again squeezed to these widths per tall (MNIST zeros' 10th
 # percentile and median), in case it is a zero written flat.
 ZERO_ASPECTS = (0.7, 0.9)
+# A digit-tall mark left wholly unread between two digits read costs this much, as one side of a cut: reading it
+# must not be dearer than dropping a digit from inside the number.
+SKIPPED_MARK_PENALTY = CUT_PENALTY / 2
 # How many segmentations per line the search keeps, to find a runner-up that reads differently.
 KEEP_SEGMENTATIONS = 8
 
@@ -255,21 +258,33 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS, one
     not a cut beside a 1 (the spans in ``ones``): any sliver of a bar or a band reads as a 1. Once any
     digit is read from a mark, a slice of it of digit height left unread pays the same as a digit
     (leaving a body of touching digits unread is no cheaper than reading it; a tail or a flourish
-    pays nothing); a mark left wholly unread pays nothing.
+    pays nothing); a mark left wholly unread pays nothing, unless it is digit-tall and digits are read on both
+    sides of it (``SKIPPED_MARK_PENALTY``): a digit dropped from inside a number.
     """
     pieces = line.pieces
     n = len(pieces)
     tall = [p.h >= MIN_HEIGHT_RATIO * line.height for p in pieces]
     free_cuts = _demanded_cuts(line)
 
-    # (next piece, whether the last step pays at a cut, whether its mark has a digit read)
-    #   -> [(score, cut price still owed should a digit of this mark be read, free cuts left in this mark, path)]
-    best = {(0, False, False): [(0.0, 0.0, 0, [])]}
+    # (next piece, whether the last step pays at a cut, whether its mark has a digit read) -> [(score, cut price
+    #   still owed should a digit of this mark be read, free cuts left in this mark, price paid for digit-tall marks
+    #   skipped since the last digit, path)]
+    best = {(0, False, False): [(0.0, 0.0, 0, 0.0, [])]}
+    mark_of = [0] * n
+    for k in range(1, n):
+        mark_of[k] = k if pieces[k].join == layout.GAP else mark_of[k - 1]
+    digit_tall_mark = {}
+    for k in range(n):
+        if not pieces[k].separator and tall[k]:
+            digit_tall_mark[mark_of[k]] = True
     for i in range(n):
         new_mark = i == 0 or pieces[i].join == layout.GAP
         for last_pays in (False, True):
             for mark_read in (False, True):
-                for score, owed, free, path in best.get((i, last_pays, mark_read), []):
+                for score, owed, free, skipped, path in best.get((i, last_pays, mark_read), []):
+                    if (new_mark and i > 0 and not mark_read and digit_tall_mark.get(mark_of[i - 1])
+                            and any(d for *_, d in path)):
+                        score, skipped = score - SKIPPED_MARK_PENALTY, skipped + SKIPPED_MARK_PENALTY
                     read_before, owed = (False, 0.0) if new_mark else (mark_read, owed)
                     free = free_cuts[i] if new_mark else free
                     steps = [(i + 1, 0.0, False)] + [(j, scores[(i, j)], True) for j in range(i + 1, n + 1)
@@ -285,10 +300,14 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS, one
                             entry = (score + gain - price - (0.0 if read_before else owed), 0.0, free - demanded)
                         else:
                             entry = (score, owed + price, free)
+                        entry += (0.0 if is_digit else skipped,)
                         best.setdefault((j, pays, read_before or is_digit), []).append((*entry, path + [(i, j, is_digit)]))
         for key in [k for k in best if k[0] == i + 1]:
             best[key] = _distinct_best(best[key], keep)
-    return [(score, path) for score, *_, path in _distinct_best([e for k, v in best.items() if k[0] == n for e in v], keep)]
+    # Marks skipped after the last digit read are not inside the number: their price is returned.
+    ended = [(score + skipped, *rest, skipped, path) for k, v in best.items() if k[0] == n
+             for score, *rest, skipped, path in v]
+    return [(score, path) for score, *_, path in _distinct_best(ended, keep)]
 
 
 def _demanded_cuts(line: layout.Line) -> list[int]:
