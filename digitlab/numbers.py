@@ -170,29 +170,17 @@ def _digit_trail(ink: np.ndarray, box, mask, aspect: float | None = None):
     return trail if why is None else None
 
 
-def _read_flat_zeros(ink, groups, trails: dict, digit_score: dict, verifier, classifier) -> dict:
-    """Groups flatter than MNIST's zeros that the verifier turned down, tried again squeezed to MNIST zeros' widths
-    (``ZERO_ASPECTS``): where a squeezed one reads as a 0 and the verifier takes it, its stages and score replace the
-    group's. Cheque amounts write zeros flat ("0.000"); MNIST has few. Only zeros: squeezing every digit made
-    pairs and flourishes into digits. Returns {group: the width it was read at}."""
-    tried = []
+def _squeezed_trails(ink, groups) -> list:
+    """[(group, width per tall, digit stages)]: each group flatter than MNIST's zeros (``FLAT_ZERO_ASPECT``) squeezed
+    to MNIST zeros' widths (``ZERO_ASPECTS``). Cheque amounts write zeros flat ("0.000"); MNIST has few, and the
+    verifier turns many down as written."""
+    out = []
     for group in groups:
         box, mask_bytes = group
-        if digit_score[group] >= ACCEPT_SCORE or box[2] <= FLAT_ZERO_ASPECT * box[3]:
-            continue
-        mask = np.frombuffer(mask_bytes, bool).reshape(box[3], box[2])
-        tried += [(group, aspect, t) for aspect in ZERO_ASPECTS
-                  if (t := _digit_trail(ink, box, mask, aspect)) is not None]
-    if not tried:
-        return {}
-    finals = np.stack([t[-1][1] for *_, t in tried])
-    scores = verifier.digit_scores(finals)
-    digits = classifier.predict(np.stack([as_model_input(f) for f in finals])).argmax(1)
-    squeezed = {}
-    for (group, aspect, trail), score, digit in zip(tried, scores, digits):
-        if digit == 0 and score >= max(ACCEPT_SCORE, digit_score[group]):
-            trails[group], digit_score[group], squeezed[group] = trail, float(score), aspect
-    return squeezed
+        if box[2] > FLAT_ZERO_ASPECT * box[3]:
+            mask = np.frombuffer(mask_bytes, bool).reshape(box[3], box[2])
+            out += [(group, aspect, t) for aspect in ZERO_ASPECTS if (t := _digit_trail(ink, box, mask, aspect)) is not None]
+    return out
 
 
 def _candidate_groups(line: layout.Line):
@@ -388,22 +376,31 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
             if trails[group] is not None:
                 entries.append((index, (i, j), group))
     groups = [g for g, t in trails.items() if t is not None]
-    finals = [trails[g][-1][1] for g in groups]
-    digit_score = dict(zip(groups, verifier.digit_scores(np.stack(finals)) if finals else []))
-    squeezed = _read_flat_zeros(ink, groups, trails, digit_score, verifier, classifier)
+    squeezed = _squeezed_trails(ink, groups)
+    finals = [trails[g][-1][1] for g in groups] + [t[-1][1] for *_, t in squeezed]
+    verified = verifier.digit_scores(np.stack(finals)) if finals else []
+    digit_score = dict(zip(groups, verified[:len(groups)]))
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
+    # A flat group it rejects as written may be a flat zero: its squeezed views that it takes are asked too.
+    tries = [(g, aspect, t, float(v)) for (g, aspect, t), v in zip(squeezed, verified[len(groups):])
+             if digit_score[g] < ACCEPT_SCORE <= v]
     # group -> (log-gain, probabilities across stroke widths, digit score, digit stages, plainly a 1, how it was read)
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
-    voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(trails[g][-1][1]) for g in asked]),
-                                                 classifier, with_plain=True) if asked else ([], []))
-    judged = {}
-    for g, p, answer in zip(asked, plain, voted):
-        v = float(digit_score[g])
-        judged[g] = (float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trails[g],
-                     bool(p.argmax() == 1), f"squeezed to {squeezed[g]:.1f} wide" if g in squeezed else "")
+    views = [trails[g][-1][1] for g in asked] + [t[-1][1] for _, _, t, _ in tries]
+    voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(v) for v in views]), classifier,
+                                                 with_plain=True) if views else ([], []))
+
+    def entry(v, p, answer, trail, note=""):
+        return float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trail, bool(p.argmax() == 1), note
+
+    judged = {g: entry(float(digit_score[g]), p, answer, trails[g]) for g, p, answer in zip(asked, plain, voted)}
+    # Of a rejected group's squeezed views, the one the verifier likes best among those read as a 0 stands for it.
+    for (g, aspect, trail, v), p, answer in zip(tries, plain[len(asked):], voted[len(asked):]):
+        if p.argmax() == 0 and (g not in judged or v > judged[g][2]):
+            judged[g] = entry(v, p, answer, trail, f"squeezed to {aspect:.1f} wide")
     per_variant = [dict() for _ in variants]
     for index, span, group in entries:
         if group in judged:
