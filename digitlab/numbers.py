@@ -214,8 +214,13 @@ def _read_flagged_ones(line: layout.Line, scores: dict) -> None:
         for (k2, j), other in list(scores.items()):
             if k2 != k or not (stem[4] and other[4]) or line.pieces[k].join != layout.CUT:
                 continue
-            if _meets_at_top(line.pieces[i:k], line.pieces[k:j]):
-                scores.setdefault((i, j), (*max(stem, other, key=lambda e: e[0])[:5], "a 1 with its flag"))
+            flagged = max(stem, other, key=lambda e: e[0])
+            # Part of this mark's ink read better as another digit (a 4's two strokes meeting at its top): not a 1.
+            read_otherwise = any(a < j and i < b and not entry[4] and entry[0] >= flagged[0]
+                                 and all(p.join != layout.GAP for p in line.pieces[min(a, i) + 1:max(b, j)])
+                                 for (a, b), entry in scores.items())
+            if not read_otherwise and _meets_at_top(line.pieces[i:k], line.pieces[k:j]):
+                scores.setdefault((i, j), (*flagged[:5], "a 1 with its flag"))
 
 
 def _meets_at_top(left: list, right: list) -> bool:

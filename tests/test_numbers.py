@@ -372,3 +372,11 @@ def test_a_digit_inside_a_number_is_read_not_dropped(mnist, cnn):
     image, label = second_renderer_number(mnist, seed=1, index=30, condition="typical")
     reading = read_number(image, classifier=cnn)
     assert label == "29070" and reading.text == label, explain_reading(reading)
+
+
+def test_a_four_whose_strokes_meet_at_the_top_is_not_a_one_with_a_flag(mnist, cnn):
+    # The 1 and the 4's left stroke read as a 1, its stem as another, meeting at the top; but its strokes read
+    # as a 4 at 100%: the continental-1 reading is only for a mark nothing else reads better.
+    image, label = second_renderer_number(mnist, seed=2, index=75, condition="hard")
+    reading = read_number(image, classifier=cnn)
+    assert label == "147780" and reading.text == label, explain_reading(reading)
