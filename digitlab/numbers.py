@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -62,6 +63,17 @@ ZERO_ASPECTS = (0.7, 0.9)
 SKIPPED_MARK_PENALTY = CUT_PENALTY / 2
 # How many segmentations per line the search keeps, to find a runner-up that reads differently.
 KEEP_SEGMENTATIONS = 8
+
+
+class _GroupReading(NamedTuple):
+    """How the search weighs one group of pieces read as a digit."""
+
+    gain: float  # log-gain over skipping its pieces: verifier x classifier (read as it is) against ACCEPT_SCORE
+    probabilities: np.ndarray  # the answer: across stroke widths
+    digit_score: float  # the verifier's "a digit at all"
+    trail: list  # its digit stages
+    plainly_one: bool  # read as a 1 as it is
+    note: str = ""  # how it was read, where not as written
 
 
 class _StagePredictions:
@@ -114,7 +126,8 @@ class Segment:
     @property
     def label(self) -> str:
         if self.digit is not None:
-            return f"{self.digit} ({self.confidence:.0%}, digit {self.verifier:.0%}{', ' + self.note if self.note else ''})"
+            note = f", {self.note}" if self.note else ""
+            return f"{self.digit} ({self.confidence:.0%}, digit {self.verifier:.0%}{note})"
         return f"'{self.separator}'" if self.separator else "skipped"
 
 
@@ -179,7 +192,8 @@ def _squeezed_trails(ink, groups) -> list:
         box, mask_bytes = group
         if box[2] > FLAT_ZERO_ASPECT * box[3]:
             mask = np.frombuffer(mask_bytes, bool).reshape(box[3], box[2])
-            out += [(group, aspect, t) for aspect in ZERO_ASPECTS if (t := _digit_trail(ink, box, mask, aspect)) is not None]
+            out += [(group, aspect, t) for aspect in ZERO_ASPECTS
+                    if (t := _digit_trail(ink, box, mask, aspect)) is not None]
     return out
 
 
@@ -212,19 +226,20 @@ def _read_flagged_ones(line: layout.Line, scores: dict) -> None:
     own: the verifier often turns down a 1 with a long flag (MNIST has few), and the stroke would read as "11"."""
     for (i, k), stem in list(scores.items()):
         for (k2, j), other in list(scores.items()):
-            if k2 != k or not (stem[4] and other[4]) or line.pieces[k].join != layout.CUT:
+            if k2 != k or not (stem.plainly_one and other.plainly_one) or line.pieces[k].join != layout.CUT:
                 continue
-            flagged = max(stem, other, key=lambda e: e[0])
+            flagged = max(stem, other, key=lambda e: e.gain)
             # Part of this mark's ink read better as another digit (a 4's two strokes meeting at its top): not a 1.
-            read_otherwise = any(a < j and i < b and not entry[4] and entry[0] >= flagged[0]
+            read_otherwise = any(a < j and i < b and not entry.plainly_one and entry.gain >= flagged.gain
                                  and all(p.join != layout.GAP for p in line.pieces[min(a, i) + 1:max(b, j)])
                                  for (a, b), entry in scores.items())
             if not read_otherwise and _meets_at_top(line.pieces[i:k], line.pieces[k:j]):
-                scores.setdefault((i, j), (*flagged[:5], "a 1 with its flag"))
+                scores.setdefault((i, j), flagged._replace(note="a 1 with its flag"))
 
 
 def _meets_at_top(left: list, right: list) -> bool:
-    """Whether two runs of pieces, cut apart inside one mark, touch at the cut (the middle of the junction) in the top ``FLAG_JOIN`` of their height."""
+    """Whether two runs of pieces, cut apart inside one mark, touch at the cut (the middle of the junction) in the
+    top ``FLAG_JOIN`` of their height."""
     a, b = left[-1], right[0]
     rows = np.concatenate([a.y + np.flatnonzero(a.mask[:, -1]), b.y + np.flatnonzero(b.mask[:, 0])])
     top = min(p.y for p in left + right)
@@ -266,16 +281,13 @@ def _search(line: layout.Line, scores: dict, keep: int = KEEP_SEGMENTATIONS, one
     mark_of = [0] * n
     for k in range(1, n):
         mark_of[k] = k if pieces[k].join == layout.GAP else mark_of[k - 1]
-    digit_tall_mark = {}
-    for k in range(n):
-        if not pieces[k].separator and tall[k]:
-            digit_tall_mark[mark_of[k]] = True
+    digit_tall_marks = {mark_of[k] for k in range(n) if tall[k] and not pieces[k].separator}
     for i in range(n):
         new_mark = i == 0 or pieces[i].join == layout.GAP
         for last_pays in (False, True):
             for mark_read in (False, True):
                 for score, owed, free, skipped, path in best.get((i, last_pays, mark_read), []):
-                    if (new_mark and i > 0 and not mark_read and digit_tall_mark.get(mark_of[i - 1])
+                    if (new_mark and i > 0 and not mark_read and mark_of[i - 1] in digit_tall_marks
                             and any(d for *_, d in path)):
                         score, skipped = score - SKIPPED_MARK_PENALTY, skipped + SKIPPED_MARK_PENALTY
                     read_before, owed = (False, 0.0) if new_mark else (mark_read, owed)
@@ -390,7 +402,6 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     # A flat group it rejects as written may be a flat zero: its squeezed views that it takes are asked too.
     tries = [(g, aspect, t, float(v)) for (g, aspect, t), v in zip(squeezed, verified[len(groups):])
              if digit_score[g] < ACCEPT_SCORE <= v]
-    # group -> (log-gain, probabilities across stroke widths, digit score, digit stages, plainly a 1, how it was read)
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.
@@ -398,14 +409,15 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     voted, plain = (predict_across_stroke_widths(np.stack([as_model_input(v) for v in views]), classifier,
                                                  with_plain=True) if views else ([], []))
 
-    def entry(v, p, answer, trail, note=""):
-        return float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE)), answer, v, trail, bool(p.argmax() == 1), note
+    def reading(v, p, answer, trail, note=""):
+        gain = float(np.log(v + 1e-6) + np.log(p.max() + 1e-6) - np.log(ACCEPT_SCORE))
+        return _GroupReading(gain, answer, v, trail, bool(p.argmax() == 1), note)
 
-    judged = {g: entry(float(digit_score[g]), p, answer, trails[g]) for g, p, answer in zip(asked, plain, voted)}
+    judged = {g: reading(float(digit_score[g]), p, answer, trails[g]) for g, p, answer in zip(asked, plain, voted)}
     # Of a rejected group's squeezed views, the one the verifier likes best among those read as a 0 stands for it.
     for (g, aspect, trail, v), p, answer in zip(tries, plain[len(asked):], voted[len(asked):]):
-        if p.argmax() == 0 and (g not in judged or v > judged[g][2]):
-            judged[g] = entry(v, p, answer, trail, f"squeezed to {aspect:.1f} wide")
+        if p.argmax() == 0 and (g not in judged or v > judged[g].digit_score):
+            judged[g] = reading(v, p, answer, trail, f"squeezed to {aspect:.1f} wide")
     per_variant = [dict() for _ in variants]
     for index, span, group in entries:
         if group in judged:
@@ -416,8 +428,8 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     def px(box):
         return tuple(int(round(v * scale)) for v in box)
 
-    searched = [_search(v, {span: entry[0] for span, entry in scores.items()},
-                        ones={span for span, entry in scores.items() if entry[4]})
+    searched = [_search(v, {span: entry.gain for span, entry in scores.items()},
+                        ones={span for span, entry in scores.items() if entry.plainly_one})
                 for v, scores in zip(variants, per_variant)]
     per_line, found_per_line, first = [], [], 0
     for k, line in enumerate(lines):
@@ -438,8 +450,10 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
                 run = line.pieces[i:j]
                 box = px(layout.union_box(run))
                 if is_digit:
-                    _, p, v, _, _, note = per_line[index][(i, j)]
-                    segments.append(Segment(box, int(p.argmax()), float(p.max()), v, pieces=j - i, note=note))
+                    group = per_line[index][(i, j)]
+                    p = group.probabilities
+                    segments.append(Segment(box, int(p.argmax()), float(p.max()), group.digit_score, pieces=j - i,
+                                            note=group.note))
                 else:
                     segments.append(Segment(box, None, separator=run[0].separator))
             segmentations.append(Segmentation(score, segments))
@@ -456,12 +470,13 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
 
     chosen = [(index, span) for index, spans in enumerate(winners) if line_readings[index].left_out is None
               for span in spans]
-    predictions = _StagePredictions([per_line[i][s][3] for i, s in chosen], classifier)
+    predictions = _StagePredictions([per_line[i][s].trail for i, s in chosen], classifier)
     digits = []
     for k, (index, span) in enumerate(chosen):
-        _, p, v, *_ = per_line[index][span]
+        group = per_line[index][span]
+        p = group.probabilities
         box = px(layout.union_box(lines[index].pieces[span[0]:span[1]]))
-        digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, index, v, (predictions, k)))
+        digits.append(DigitReading(box, int(p.argmax()), float(p.max()), p, index, group.digit_score, (predictions, k)))
     kept = [r for r in line_readings if r.left_out is None and r.text]
     text = "\n".join(r.text for r in kept)
     why = None if text else "no line of marks reads as digits"
