@@ -224,10 +224,14 @@ def _read_flagged_ones(line: layout.Line, scores: dict) -> None:
     """Where two slices of one mark both read as a 1 and meet at the top (``_meets_at_top``), their union may be
     read as that 1 with its flag (the better-read slice's reading and stages) where the union has no reading of its
     own: the verifier often turns down a 1 with a long flag (MNIST has few), and the stroke would read as "11"."""
+    ones_from = {}  # piece -> the 1s read from it onwards: [(end, reading)]
+    for (i, j), entry in scores.items():
+        if entry.plainly_one:
+            ones_from.setdefault(i, []).append((j, entry))
     for (i, k), stem in list(scores.items()):
-        for (k2, j), other in list(scores.items()):
-            if k2 != k or not (stem.plainly_one and other.plainly_one) or line.pieces[k].join != layout.CUT:
-                continue
+        if not stem.plainly_one or k not in ones_from or line.pieces[k].join != layout.CUT:
+            continue
+        for j, other in ones_from[k]:
             flagged = max(stem, other, key=lambda e: e.gain)
             # Part of this mark's ink read better as another digit (a 4's two strokes meeting at its top): not a 1.
             read_otherwise = any(a < j and i < b and not entry.plainly_one and entry.gain >= flagged.gain
