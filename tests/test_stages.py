@@ -140,6 +140,17 @@ def test_ruled_lines_are_removed_but_a_digit_stroke_stays():
     assert (out[100:220, 200:206] > 0).mean() > 0.9  # the stroke stays (pinholes closed)
 
 
+@pytest.mark.parametrize("width", [400, 600])
+def test_a_thin_askew_1_across_most_of_the_height_stays_on_a_square_picture_too(width):
+    # An upright line counts as ruling only along 85% of the height or in a lattice; on a square picture the
+    # upright search was taken for the level one (its side is the same), and this 1 was erased.
+    ink = np.zeros((400, width), np.uint8)
+    x = width // 2
+    cv2.line(ink, (x, 60), (x + int(np.tan(np.deg2rad(2)) * 280), 340), 255, 2)
+    out = ps.remove_ruled_lines(ink)
+    assert np.array_equal(out, ink)
+
+
 @pytest.mark.parametrize("tilt", [1.5, -2.5])
 def test_tilted_and_broken_ruling_is_removed_but_the_digits_stay(mnist, tilt):
     # Paper photographed askew: the grid runs a few degrees off the rows and columns, and a faint print
