@@ -19,6 +19,10 @@ BOX_SIDE = 20
 FRAME_SIDE = 28
 # MNIST strokes at 28x28 are ~2.5 px wide in a ~20 px tall digit: about 1/8 of the height.
 TARGET_STROKE_RATIO = 0.12
+# Strokes this much wider than MNIST's are thinned: its own digits' strokes vary about that much.
+THIN_ABOVE = 1.6
+# A bold stroke under THIN_ABOVE can still fill a narrow digit's loop: thinning it from here is tried too.
+TRY_THIN_ABOVE = 1.15
 # Strokes are measured and reshaped on the digit resampled to this long side: a small digit's
 # 1-px strokes and loops survive the morphology, a big one costs no more than a small one.
 STROKE_WORK_SIDE = 64
@@ -71,7 +75,7 @@ def _resampled_mask(image: np.ndarray, side: int) -> np.ndarray:
     return (big > 0.33 * float(image.max())).astype(np.uint8)
 
 
-def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True) -> np.ndarray:
+def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True, thin_from: float = THIN_ABOVE) -> np.ndarray:
     """Thicken thin pen lines and thin thick brush strokes to MNIST's stroke-to-height ratio.
 
     Measures the stroke width with a distance transform, then dilates or erodes the ink
@@ -97,7 +101,7 @@ def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True) -> np.nda
     if width < 0.7 * target:
         r = max(1, int(round((target - width) / 2)))
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    elif width > 1.6 * target:
+    elif width > thin_from * target:
         r = max(1, int(round((width - target) / 2)))
         eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
         # Only erode where that keeps the digit's parts: a thick stroke must not vanish.
@@ -119,9 +123,22 @@ def stroke_options(image: np.ndarray, source: str = "photo") -> list[tuple[str, 
     A 6 or 9 drawn small with a thick pen has a loop as small as a pinhole.
     """
     rule = normalize_stroke(image)
-    if _loops(rule) >= _loops(image):
-        return [("gaps closed", rule)]
-    return [("gaps closed", rule), ("loops kept open", normalize_stroke(image, close_small_gaps=False))]
+    options = [("gaps closed", rule)]
+    if _loops(rule) < _loops(image):
+        options.append(("loops kept open", normalize_stroke(image, close_small_gaps=False)))
+    return options
+
+
+def thinner_stroke_options(image: np.ndarray, source: str = "photo") -> list[tuple[str, np.ndarray]]:
+    """Bold strokes thinned to MNIST's width where the rule leaves them (under ``THIN_ABOVE``), if that changes them.
+
+    A narrow digit drawn with a bold pen can have its loop filled all the same: a 6 becomes a blob.
+    """
+    rule = normalize_stroke(image)
+    thinned = normalize_stroke(image, thin_from=TRY_THIN_ABOVE)
+    if thinned.shape == rule.shape and np.array_equal(thinned, rule):
+        return []
+    return [("bold strokes thinned", thinned)]
 
 
 def fit_box(image: np.ndarray, side: int = BOX_SIDE) -> np.ndarray:

@@ -79,6 +79,8 @@ class Stage:
     overturn_prior: float = 1.0  # a decision stage: the prior factor for choosing other than the rule
     # A fallback decision offers its alternatives only when the others found no convincing digit.
     fallback: bool = False
+    # Further options offered only then (same form as ``options``, after them).
+    fallback_options: Callable[[np.ndarray, str], list[tuple[str, np.ndarray]]] | None = None
 
 
 # Photo stages: the whole image in, clean bright ink on black out. Shared with the number reader.
@@ -121,8 +123,9 @@ ROBUST_DIGIT_STAGES = (
           "Cut away the empty margin around the digit.",
           ms.crop_to_ink),
     Stage("stroke", "Normalise stroke width",
-          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width (where closing pinholes closed a loop, the open loop is tried too).",
-          ms.normalize_stroke, options=ms.stroke_options, overturn_prior=STROKE_PRIOR),
+          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width (where closing pinholes closed a loop, the open loop is tried too; where nothing convinced the verifier, bold strokes thinned further).",
+          ms.normalize_stroke, options=ms.stroke_options, overturn_prior=STROKE_PRIOR,
+          fallback_options=ms.thinner_stroke_options),
     Stage("fit", "Fit into 20x20",
           "Shrink the digit so its longer side is 20 pixels, keeping its shape, with smooth edges.",
           ms.fit_box),
@@ -264,6 +267,8 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
             try:
                 if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
                     options = stage.options(current, source)
+                    if fallbacks and stage.fallback_options is not None:
+                        options = options + stage.fallback_options(current, source)
                 else:
                     options = [(None, stage.func(current))]
             except NoDigit as exc:

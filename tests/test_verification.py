@@ -234,3 +234,22 @@ def test_a_digit_on_squared_paper_photographed_askew(mnist):
     read_as = [read(askew_squared_paper_photo(mnist_digit(mnist, d, 5), rng)).digit for d in labels]
     assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
 
+
+
+def test_a_narrow_digit_drawn_with_a_bold_pen_is_thinned_when_nothing_else_convinces(mnist):
+    # MNIST test #3030 is a 6 five times as tall as wide. Drawn with a pen a ninth of its height (within the
+    # width the stroke stage leaves alone), the pen fills its narrow loop and the verifier calls it no digit
+    # (0.0001 before the fallback: 6 of these 6 at the middle pen width read "no digit").
+    narrow_six = mnist.x_test[3030]
+    assert mnist.y_test[3030] == 6
+    results = []
+    for height in (300, 440):
+        for seed in range(3):
+            mask = sim.pen_mask(narrow_six, height, 0.115 * height, np.random.default_rng(seed))
+            alpha = np.zeros((600, 600), np.float32)
+            alpha[40:40 + mask.shape[0], 200:200 + mask.shape[1]] = mask
+            canvas = np.zeros((600, 600, 4), np.uint8)  # black ink on a transparent canvas
+            canvas[..., 3] = (alpha * 255).astype(np.uint8)
+            results.append(read(canvas))
+    assert [r.digit for r in results] == [6] * 6
+    assert any(a.chosen and a.label.endswith("bold strokes thinned") for r in results for a in r.alternatives)
