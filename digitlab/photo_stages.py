@@ -525,7 +525,8 @@ def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
         return found
     far = 2 * (h + w)
     # theta is the line's normal: level lines near 90 degrees, upright ones near 0 or 180.
-    for low, high, level in ((np.pi / 2 - tilt, np.pi / 2 + tilt, True), (0.0, tilt, False), (np.pi - tilt, np.pi, False)):
+    for low, high, level in ((np.pi / 2 - tilt, np.pi / 2 + tilt, True), (0.0, tilt, False),
+                             (np.pi - tilt, np.pi, False)):
         side = small.shape[1] if level else small.shape[0]
         lines = cv2.HoughLines(small, 1, step, int(RULING_COVER * side), min_theta=low, max_theta=high)
         if lines is None:

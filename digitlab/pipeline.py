@@ -247,7 +247,8 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
             limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False) -> list[Hypothesis]:
     """Run the stages in order, branching at decision stages; the rule's path comes first.
 
-    Fallback decisions (``Stage.fallback``) branch only when ``fallbacks`` is true.
+    Fallback decisions (``Stage.fallback``) branch, and ``Stage.fallback_options`` are offered, only when
+    ``fallbacks`` is true.
 
     A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
@@ -509,7 +510,8 @@ def recognize(
         return paths, finished, finals, weighed
 
     paths, finished, finals, weighed = weigh(fallbacks=False)
-    if verifier is not None and any(s.fallback for s in stages) and (weighed is None or weighed[2].max() < FALLBACK_BELOW):
+    has_fallbacks = any(s.fallback or s.fallback_options for s in stages)
+    if verifier is not None and has_fallbacks and (weighed is None or weighed[2].max() < FALLBACK_BELOW):
         paths, finished, finals, weighed = weigh(fallbacks=True)
     alternatives = []
     reason = None
