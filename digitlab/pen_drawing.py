@@ -10,6 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# Pens wider than this radius (px, at pen_mask's 4x drawing scale) are drawn as a disc by distance transform:
+# dilating with a disc kernel costs time in proportion to its radius (12 s for a close-up's marker).
+DISC_BY_DISTANCE_ABOVE = 30
+
 
 def skeleton(mask: np.ndarray) -> np.ndarray:
     """One-pixel-wide centre line of the strokes (scikit-image's thinning keeps it connected)."""
@@ -67,6 +71,11 @@ def pen_mask(digit28: np.ndarray, height: int, pen: float, rng: np.random.Genera
     fine = 4
     skel_big = cv2.resize(skel * 255, (w * fine, height * fine), interpolation=cv2.INTER_AREA) > 0
     radius = max(1, int(round(pen * fine / 2)))
-    stroke = cv2.dilate(skel_big.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    if radius > DISC_BY_DISTANCE_ABOVE:
+        away = cv2.distanceTransform(1 - skel_big.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        stroke = (away <= radius + 0.5).astype(np.uint8)
+    else:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+        stroke = cv2.dilate(skel_big.astype(np.uint8), disc)
     stroke |= cv2.resize(filled, (w * fine, height * fine), interpolation=cv2.INTER_NEAREST)
     return cv2.resize(stroke.astype(np.float32), (w, height), interpolation=cv2.INTER_AREA)
