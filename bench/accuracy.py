@@ -32,6 +32,8 @@ SIMULATED = [  # title, kind, condition, target for the robust pipeline
     ("sketches on white", "sketch", "clean", 0.995),
     ("sketches on a transparent canvas", "sketch-transparent", "clean", 0.995),
     ("sketches, fat / soft / in strokes with gaps", "sketch", "varied", 0.99),
+    # Right means "no digit"; no issue sets a target yet.
+    ("empty pages (paper, light and camera as above, nothing written)", "empty", "mixed", None),
 ]
 REAL = [  # title, manifest under ../shared, kinds (None: all), target
     ("real photos and drawings (real-photos)", "real-photos/digits.csv", None, 0.98),

@@ -233,14 +233,20 @@ class Alternative:
     reason: str | None = None  # why this path ended without an image
     log_prior: float = 0.0  # log of the prior for the rules it overturned
     overturned: tuple[str, ...] = ()  # which decision stages it overturned
+    faint: float | None = None  # the chosen reading of a photo: its marks' grey levels above the paper, if too few for ink
+
+    @property
+    def verdict(self) -> str:
+        if self.faint is not None:
+            return f"refused: only {self.faint:.0f} grey levels above its paper, not ink"
+        return "kept" if self.chosen else "rejected"
 
     def describe(self) -> str:
         """One line: what was decided, what the models said, and whether it was kept."""
         if self.digit is None:
             return f"{self.label}: ended early ({self.reason})"
-        verdict = "kept" if self.chosen else "rejected"
         return (f"{self.label}: {self.digit} ({self.confidence:.0%}), looks like a digit {self.verifier:.0%}"
-                f" -> {verdict}")
+                f" -> {self.verdict}")
 
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
@@ -434,6 +440,16 @@ def _marks_mask(path: Hypothesis) -> np.ndarray | None:
     return cv2.resize(marks, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) > 0
 
 
+def _ink_above_paper(path: Hypothesis) -> float | None:
+    """``seg.ink_above_paper`` for the marks a path took, in the picture as "Make ink white" left it."""
+    outputs = {stage.name: (out, skipped) for stage, out, skipped in path.trail}
+    grey, skipped = outputs.get("polarity", (None, True))
+    marks = outputs.get(ISOLATE_STAGE.name, (None, True))[0]
+    if grey is None or skipped or marks is None or grey.shape != marks.shape:
+        return None
+    return seg.ink_above_paper(grey, marks)
+
+
 def _differ_only_in_lighting(a: Hypothesis, b: Hypothesis) -> bool:
     keys = (set(a.choices) | set(b.choices)) - {"lighting"}
     return a.choices.get("lighting") != b.choices.get("lighting") and all(a.choices.get(k) == b.choices.get(k) for k in keys)
@@ -518,10 +534,15 @@ def recognize(
     final = None
     if finished:
         best, probs, scores, total = weighed
+        # On a photo, the chosen reading's marks must stand above their paper as ink does (checked for it alone:
+        # choosing the best reading that is ink instead read more empty pages as digits, tuning seeds 6 of 150 -> 10).
+        above = _ink_above_paper(finished[best]) if verifier is not None and source == ps.SOURCE_PHOTO else None
+        faint = above if above is not None and above < seg.INK_ABOVE_PAPER else None
         chosen, final = finished[best], finals[best]
         for k, p in enumerate(finished):
             alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
-                                            chosen=k == best, log_prior=p.log_prior, overturned=p.overturned))
+                                            chosen=k == best, log_prior=p.log_prior, overturned=p.overturned,
+                                            faint=faint if k == best else None))
         order = np.argsort(-total, kind="stable")
         alternatives = [alternatives[k] for k in order]
         refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
@@ -532,6 +553,9 @@ def recognize(
             # Among dozens of readings of noise, one can look like a digit by chance.
             reason = (f"{paths[0].reason} (the best other reading, {chosen.label}, is a digit by the verifier's "
                       f"judgement at only {scores[best]:.0%})")
+        elif faint is not None:
+            reason = (f"nothing here looks like ink: the best candidate ({chosen.label}) stands only {faint:.0f} "
+                      "grey levels above the paper around it (paper grain, or a shadow's soft edge)")
     else:
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"

@@ -322,3 +322,35 @@ def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
 def isolate_digit(ink: np.ndarray) -> np.ndarray:
     """Keep the group of marks with the most ink (broken strokes grouped by ``same_digit``); erase the rest."""
     return digit_options(ink)[0][1]
+
+
+# A mark must stand this many grey levels above the paper just around it to be ink: half the faintest ink the
+# stress bench reads (a dim photo, ink 25 grey levels below its paper). Paper grain stretched as "faint ink"
+# and a soft shadow's edge stand 3-11 levels above it (blank simulated pages, tuning seed 1050).
+INK_ABOVE_PAPER = 12
+# The paper is sampled in a ring this far (px at working size) beyond the mark's edge, at most.
+PAPER_RING = 16
+
+
+def ink_above_paper(grey: np.ndarray, marks: np.ndarray) -> float | None:
+    """How many grey levels the marks' ink (ink bright) stands above the paper just around them.
+
+    The ink's level is the 75th percentile of ``grey`` under the marks; the paper's is the median of a ring
+    two stroke widths wide (at most ``PAPER_RING``) around them. None where no paper shows around them.
+    """
+    mask = (marks > 0).astype(np.uint8)
+    x, y, bw, bh = cv2.boundingRect(mask)
+    if bw == 0:
+        return None
+    area = int(np.count_nonzero(mask[y:y + bh, x:x + bw]))
+    edge = area - int(np.count_nonzero(cv2.erode(mask[y:y + bh, x:x + bw], np.ones((3, 3), np.uint8))))
+    reach = int(np.clip(round(4 * area / max(edge, 1)), 3, PAPER_RING))  # two stroke widths: 2 * (2 * area / edge)
+    y0, y1 = max(0, y - reach - 1), min(mask.shape[0], y + bh + reach + 1)
+    x0, x1 = max(0, x - reach - 1), min(mask.shape[1], x + bw + reach + 1)
+    near = mask[y0:y1, x0:x1]
+    ring = cv2.dilate(near, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > cv2.dilate(
+        near, np.ones((3, 3), np.uint8))
+    if not ring.any():
+        return None
+    local = grey[y0:y1, x0:x1]
+    return float(np.percentile(local[near > 0], 75) - np.median(local[ring]))

@@ -123,9 +123,8 @@ def alternatives_table(alternatives) -> str:
     rows = []
     for a in alternatives:
         digit = f"- ({getattr(a, 'reason', None) or 'no digit'})" if a.digit is None else f"{a.digit} ({a.confidence:.0%})"
-        verdict = "kept" if a.chosen else "rejected"
         rows.append(f'<tr class="{"chosen" if a.chosen else ""}"><td>{escape(str(a.label))}</td><td>{digit}</td>'
-                    f"<td>{a.verifier:.0%}</td><td>{verdict}</td></tr>")
+                    f"<td>{a.verifier:.0%}</td><td>{escape(a.verdict)}</td></tr>")
     return ('<table class="alternatives"><caption>Alternatives considered</caption>'
             "<tr><th>reading</th><th>model says</th><th>looks like a digit</th><th></th></tr>"
             + "".join(rows) + "</table>")

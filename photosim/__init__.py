@@ -144,6 +144,12 @@ def photo_digit(digit28: np.ndarray, rng: np.random.Generator, condition: str = 
     return _finish_photo(canvas, condition, rng, (x, y, x + mask.shape[1], y + mask.shape[0]))
 
 
+def empty_photo(rng: np.random.Generator, condition: str = "typical", size: tuple[int, int] = (900, 1200)) -> np.ndarray:
+    """A phone photo of the paper, light and camera ``photo_digit`` makes, with nothing written on it."""
+    canvas, _, _, _ = _scene(rng, condition, size)
+    return _finish_photo(canvas, condition, rng)
+
+
 def register_digit(digit28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One digit in a ruled cell of an old register, scanned: cell borders close by, perhaps a dot, a dark margin."""
     dh = int(rng.integers(28, 70))
@@ -266,7 +272,8 @@ def digit_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, kind: str, condit
 
     kind 'photo' (condition clean, typical, hard or closeup), 'register' (a scanned register
     cell), 'sketch' or 'sketch-transparent' (condition 'clean', or 'varied': fat, soft and gappy
-    strokes too).
+    strokes too), 'empty' (photos with nothing written, each in one of the photo conditions at random,
+    labelled None).
     """
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(x), n, replace=False)
@@ -274,12 +281,14 @@ def digit_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, kind: str, condit
     for i in picks:
         if kind == "photo":
             images.append(photo_digit(x[i], rng, condition))
+        elif kind == "empty":
+            images.append(empty_photo(rng, str(rng.choice(["clean", "typical", "hard", "closeup"]))))
         elif kind == "register":
             images.append(register_digit(x[i], rng))
         else:
             style = str(rng.choice(SKETCH_STYLES)) if condition == "varied" else "clean"
             images.append(sketch_digit(x[i], rng, transparent=(kind == "sketch-transparent"), style=style))
-    return images, [int(y[i]) for i in picks]
+    return images, [None if kind == "empty" else int(y[i]) for i in picks]
 
 
 def number_set(x: np.ndarray, y: np.ndarray, n: int, seed: int, condition: str = "typical"):

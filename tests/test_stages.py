@@ -277,3 +277,17 @@ def test_a_tilted_cell_borders_leftover_piece_is_not_the_digit(mnist, cnn, drift
         mask = pen_mask(mnist.x_test[np.flatnonzero(mnist.y_test == label)[0]], 16, 1.6, rng)
         _compose(canvas, mask, 60, 60, np.array((40, 35, 30), np.float32), 0.9)
         assert recognize(canvas.astype(np.uint8), classifier=cnn).digit == label, (drift, label)
+
+
+@pytest.mark.parametrize("contrast", [6, 25, 120])
+def test_ink_above_paper_measures_a_stroke_against_the_paper_around_it(contrast):
+    rng = np.random.default_rng(contrast)
+    grey = np.clip(40 + rng.normal(0, 2, (300, 400)), 0, 255).astype(np.uint8)  # ink bright, as after "Make ink white"
+    marks = np.zeros_like(grey)
+    cv2.line(marks, (100, 50), (300, 250), 255, 9)
+    grey[marks > 0] += np.uint8(contrast)
+    grey[:, 350:] = 200  # something bright far away is not the paper around the mark
+    above = seg.ink_above_paper(grey, marks)
+    assert abs(above - contrast) <= 3, above
+    assert (above < seg.INK_ABOVE_PAPER) == (contrast < seg.INK_ABOVE_PAPER)
+    assert seg.ink_above_paper(grey, np.zeros_like(marks)) is None
