@@ -1,6 +1,6 @@
 """One digit (or a number) per phone photo, drawn by a second renderer that shares no code with photosim.
 
-    python bench/second_renderer.py [--n 100] [--seed 1] [--numbers]
+    python bench/second_renderer.py [--n 100] [--seed 1] [--numbers | --sketches]
 
 Rules tuned on one simulator do not carry over to another: this renderer (MNIST test digits cut out
 with their own soft edges; white, grey and coloured paper; squared or ruled paper in 40% of the
@@ -13,6 +13,14 @@ at for their classes (askew squared paper, a blue grid on a yellow note), so rep
 overlapping by up to 2 px at 28 px), written smaller when long so the number stays in the frame, read by the
 number reader: exact match, per-digit accuracy (1 - edit distance / length) and time per image
 (rendering included).
+
+Single digits are followed by the same pages, light and camera with nothing written on them, where the right
+answer is "no digit".
+
+``--sketches``: one digit drawn on a browser canvas, as this renderer draws it (the MNIST digit's own soft
+shape scaled up, not traced with a pen): on white, on a transparent canvas in a colour, with a fat brush,
+soft (blurred), and in strokes that do not touch (a band across the digit left out); canvases of several
+shapes, the digit anywhere on them at 25-85% of the height.
 """
 
 import argparse
@@ -96,23 +104,68 @@ def render(mark28: np.ndarray, rng: np.random.Generator, condition: str) -> np.n
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
+SKETCH_STYLES = ("white", "transparent", "fat", "soft", "gap")
+CANVASES = ((600, 600), (800, 500), (500, 700), (400, 400))  # width, height
+
+
+def render_sketch(digit28: np.ndarray, rng: np.random.Generator, style: str) -> np.ndarray:
+    """A digit drawn on a browser canvas: RGB on white, or (style "transparent") RGBA ink on transparency."""
+    w, h = CANVASES[rng.integers(len(CANVASES))]
+    side = int(rng.uniform(0.25, 0.85) * h)
+    big = np.clip((cv2.resize(digit28.astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_CUBIC)
+                   - rng.uniform(0.2, 0.5)) * 4, 0, 1)
+    if style == "fat":
+        grow = max(1, int(rng.uniform(0.03, 0.07) * side))
+        big = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    elif style == "soft":
+        big = cv2.GaussianBlur(big, (0, 0), rng.uniform(0.02, 0.05) * side)
+        big = np.clip(big / max(float(big.max()), 1e-6) * rng.uniform(1.0, 1.6), 0, 1)
+    elif style == "gap":
+        ys, xs = np.nonzero(big > 0.5)
+        k, t = int(rng.integers(len(ys))), rng.uniform(0, np.pi)
+        reach = side
+        a = (int(xs[k] - reach * np.cos(t)), int(ys[k] - reach * np.sin(t)))
+        b = (int(xs[k] + reach * np.cos(t)), int(ys[k] + reach * np.sin(t)))
+        cv2.line(big, a, b, 0.0, max(2, int(rng.uniform(0.03, 0.07) * side)))
+    big = cv2.GaussianBlur(big, (0, 0), 0.7)
+    x0, y0 = int(rng.integers(0, max(1, w - side))), int(rng.integers(0, max(1, h - side)))
+    alpha = np.zeros((h, w), np.float32)
+    alpha[y0:y0 + side, x0:x0 + side] = big[:h - y0, :w - x0]
+    ink = np.array(INKS[rng.integers(len(INKS))], np.float32)
+    if style == "transparent":
+        out = np.zeros((h, w, 4), np.uint8)
+        out[..., :3] = ink.astype(np.uint8)
+        out[..., 3] = (255 * alpha).astype(np.uint8)
+        return out
+    paper = np.array((255, 255, 255), np.float32)
+    return (paper * (1 - alpha[..., None]) + ink * alpha[..., None]).astype(np.uint8)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--numbers", action="store_true", help="photos of 2-6 digit numbers, read by the number reader")
+    parser.add_argument("--sketches", action="store_true", help="digits drawn on a browser canvas, several styles")
     args = parser.parse_args()
     mnist = load_mnist()
     classifier = load_classifier("cnn")
     if args.numbers:
         return read_numbers(mnist, classifier, args.n, args.seed)
-    rows = []
-    for condition in SIZES:
+    sets = []  # (title, images, labels: None for "no digit")
+    for condition in SKETCH_STYLES if args.sketches else SIZES:
         rng = np.random.default_rng(args.seed)
         picks = rng.integers(len(mnist.x_test), size=args.n)
-        images = [render(mnist.x_test[i], rng, condition) for i in picks]
-        labels = mnist.y_test[picks]
-        row = [condition, args.n]
+        draw = render_sketch if args.sketches else render
+        sets.append((condition, [draw(mnist.x_test[i], rng, condition) for i in picks], list(mnist.y_test[picks])))
+    if not args.sketches:  # the same pages and light with nothing written: right means "no digit"
+        for condition in SIZES:
+            rng = np.random.default_rng(args.seed + 1)
+            sets.append((f"{condition}, empty page", [render(np.zeros((28, 28), np.uint8), rng, condition)
+                                                      for _ in range(args.n)], [None] * args.n))
+    rows = []
+    for title, images, labels in sets:
+        row = [title, args.n]
         for pipeline in ("article", "robust"):
             started = time.perf_counter()
             right = sum(recognize(im, pipeline=pipeline, classifier=classifier).digit == y
