@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from . import numbers_layout as layout
+from . import segmentation as seg
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
 from .pipeline import (ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_model_input, classify_ladders, explore,
@@ -181,6 +182,18 @@ def _digit_trail(ink: np.ndarray, box, mask, aspect: float | None = None):
         digit_ink = cv2.resize(digit_ink, (max(1, round(h * aspect)), h), interpolation=cv2.INTER_AREA)
     trail, why = run_stages(digit_ink, ROBUST_DIGIT_STAGES)
     return trail if why is None else None
+
+
+def _faint_groups(page_trail, groups) -> set:
+    """The groups whose marks stand too little above the paper to be ink, in the page as "Make ink white" left it."""
+    grey = next((img for stage, img, skipped in page_trail if stage.name == "polarity" and not skipped), None)
+    faint = set()
+    for group in groups if grey is not None else ():
+        (x, y, w, h), mask_bytes = group
+        above = seg.ink_above_paper(grey, np.frombuffer(mask_bytes, bool).reshape(h, w), (x, y))
+        if above is not None and above < seg.INK_ABOVE_PAPER:
+            faint.add(group)
+    return faint
 
 
 def _squeezed_trails(ink, groups) -> list:
@@ -401,11 +414,15 @@ def _read_page(rgb, trail, reason, classifier, verifier) -> NumberReading:
     finals = [trails[g][-1][1] for g in groups] + [t[-1][1] for *_, t in squeezed]
     verified = verifier.digit_scores(np.stack(finals)) if finals else []
     digit_score = dict(zip(groups, verified[:len(groups)]))
+    # A group must be ink, as a single digit must (``seg.INK_ABOVE_PAPER``): grain or a shadow's edge is not read.
+    faint = _faint_groups(trail, [g for g in groups if digit_score[g] >= ACCEPT_SCORE])
+    for g in faint:
+        digit_score[g] = 0.0
     # A group the verifier rejects gains less than skipping its pieces, whatever the classifier says: not asked.
     asked = [g for g in groups if digit_score[g] >= ACCEPT_SCORE]
     # A flat group it rejects as written may be a flat zero: its squeezed views that it takes are asked too.
     tries = [(g, aspect, t, float(v)) for (g, aspect, t), v in zip(squeezed, verified[len(groups):])
-             if digit_score[g] < ACCEPT_SCORE <= v]
+             if digit_score[g] < ACCEPT_SCORE <= v and g not in faint]
     # The search weighs each group as the classifier reads it as it is; the digit it is read as is the answer
     # across stroke widths, as a single digit's is (a European 1 whose flag thickens into a 7's bar is a 1 at
     # the other two). Both come from one model call; the search's constants were chosen on the plain readings.

@@ -332,22 +332,26 @@ INK_ABOVE_PAPER = 12
 PAPER_RING = 16
 
 
-def ink_above_paper(grey: np.ndarray, marks: np.ndarray) -> float | None:
+def ink_above_paper(grey: np.ndarray, marks: np.ndarray, origin: tuple[int, int] = (0, 0)) -> float | None:
     """How many grey levels the marks' ink (ink bright) stands above the paper just around them.
 
-    The ink's level is the 75th percentile of ``grey`` under the marks; the paper's is the median of a ring
-    two stroke widths wide (at most ``PAPER_RING``) around them. None where no paper shows around them.
+    ``marks`` covers ``grey`` from ``origin`` (x, y) on (the whole picture by default). The ink's level is the
+    75th percentile of ``grey`` under the marks; the paper's is the median of a ring two stroke widths wide
+    (at most ``PAPER_RING``) around them. None where no paper shows around them.
     """
     mask = (marks > 0).astype(np.uint8)
     x, y, bw, bh = cv2.boundingRect(mask)
     if bw == 0:
         return None
-    area = int(np.count_nonzero(mask[y:y + bh, x:x + bw]))
-    edge = area - int(np.count_nonzero(cv2.erode(mask[y:y + bh, x:x + bw], np.ones((3, 3), np.uint8))))
+    box = mask[y:y + bh, x:x + bw]
+    area = int(np.count_nonzero(box))
+    edge = area - int(np.count_nonzero(cv2.erode(box, np.ones((3, 3), np.uint8))))
     reach = int(np.clip(round(4 * area / max(edge, 1)), 3, PAPER_RING))  # two stroke widths: 2 * (2 * area / edge)
-    y0, y1 = max(0, y - reach - 1), min(mask.shape[0], y + bh + reach + 1)
-    x0, x1 = max(0, x - reach - 1), min(mask.shape[1], x + bw + reach + 1)
-    near = mask[y0:y1, x0:x1]
+    x, y = x + origin[0], y + origin[1]
+    y0, y1 = max(0, y - reach - 1), min(grey.shape[0], y + bh + reach + 1)
+    x0, x1 = max(0, x - reach - 1), min(grey.shape[1], x + bw + reach + 1)
+    near = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    near[y - y0:y - y0 + bh, x - x0:x - x0 + bw] = box
     away = cv2.distanceTransform(1 - near, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)  # one pass, however far the ring reaches
     ring = (away > 1.5) & (away <= reach)
     if not ring.any():
