@@ -24,7 +24,7 @@ from . import segmentation as seg
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
 from .pipeline import (ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_model_input, classify_ladders, explore,
-                       predict_across_stroke_widths, run_stages)
+                       ink_white_picture, predict_across_stroke_widths, run_stages)
 
 # A group of pieces is read as a digit when verifier x classifier confidence beats this; below, skipping it wins.
 ACCEPT_SCORE = 0.3
@@ -186,7 +186,7 @@ def _digit_trail(ink: np.ndarray, box, mask, aspect: float | None = None):
 
 def _faint_groups(page_trail, groups) -> set:
     """The groups whose marks stand too little above the paper to be ink, in the page as "Make ink white" left it."""
-    grey = next((img for stage, img, skipped in page_trail if stage.name == "polarity" and not skipped), None)
+    grey = ink_white_picture(page_trail)
     faint = set()
     for group in groups if grey is not None else ():
         (x, y, w, h), mask_bytes = group

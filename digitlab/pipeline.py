@@ -440,12 +440,16 @@ def _marks_mask(path: Hypothesis) -> np.ndarray | None:
     return cv2.resize(marks, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) > 0
 
 
+def ink_white_picture(trail) -> np.ndarray | None:
+    """The picture as "Make ink white" left it (ink bright, paper dark) in a trail; None if it was skipped."""
+    return next((out for stage, out, skipped in trail if stage.name == "polarity" and not skipped), None)
+
+
 def _ink_above_paper(path: Hypothesis) -> float | None:
     """``seg.ink_above_paper`` for the marks a path took, in the picture as "Make ink white" left it."""
-    outputs = {stage.name: (out, skipped) for stage, out, skipped in path.trail}
-    grey, skipped = outputs.get("polarity", (None, True))
-    marks = outputs.get(ISOLATE_STAGE.name, (None, True))[0]
-    if grey is None or skipped or marks is None or grey.shape != marks.shape:
+    grey = ink_white_picture(path.trail)
+    marks = next((out for stage, out, _ in path.trail if stage.name == ISOLATE_STAGE.name), None)
+    if grey is None or marks is None or grey.shape != marks.shape:
         return None
     return seg.ink_above_paper(grey, marks)
 
