@@ -123,9 +123,8 @@ def render_sketch(digit28: np.ndarray, rng: np.random.Generator, style: str) -> 
     elif style == "gap":
         ys, xs = np.nonzero(big > 0.5)
         k, t = int(rng.integers(len(ys))), rng.uniform(0, np.pi)
-        reach = side
-        a = (int(xs[k] - reach * np.cos(t)), int(ys[k] - reach * np.sin(t)))
-        b = (int(xs[k] + reach * np.cos(t)), int(ys[k] + reach * np.sin(t)))
+        a = (int(xs[k] - side * np.cos(t)), int(ys[k] - side * np.sin(t)))  # a band right across the digit
+        b = (int(xs[k] + side * np.cos(t)), int(ys[k] + side * np.sin(t)))
         cv2.line(big, a, b, 0.0, max(2, int(rng.uniform(0.03, 0.07) * side)))
     big = cv2.GaussianBlur(big, (0, 0), 0.7)
     x0, y0 = int(rng.integers(0, max(1, w - side))), int(rng.integers(0, max(1, h - side)))
@@ -153,10 +152,10 @@ def main():
     if args.numbers:
         return read_numbers(mnist, classifier, args.n, args.seed)
     sets = []  # (title, images, labels: None for "no digit")
+    draw = render_sketch if args.sketches else render
     for condition in SKETCH_STYLES if args.sketches else SIZES:
         rng = np.random.default_rng(args.seed)
         picks = rng.integers(len(mnist.x_test), size=args.n)
-        draw = render_sketch if args.sketches else render
         sets.append((condition, [draw(mnist.x_test[i], rng, condition) for i in picks], list(mnist.y_test[picks])))
     if not args.sketches:  # the same pages and light with nothing written: right means "no digit"
         for condition in SIZES:

@@ -430,9 +430,14 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     return int(contenders[np.argmax(total[contenders])]), probs, scores, total
 
 
+def _marks(path: Hypothesis) -> np.ndarray | None:
+    """The marks a path took for the digit, in the working frame (shared by every path)."""
+    return next((out for stage, out, _ in path.trail if stage.name == ISOLATE_STAGE.name), None)
+
+
 def _marks_mask(path: Hypothesis) -> np.ndarray | None:
-    """The marks a path took for the digit, in the working frame (shared by every path), at a small size."""
-    marks = next((out for stage, out, _ in path.trail if stage.name == ISOLATE_STAGE.name), None)
+    """``_marks`` at a small size, as a mask."""
+    marks = _marks(path)
     if marks is None:
         return None
     h, w = marks.shape
@@ -448,7 +453,7 @@ def ink_white_picture(trail) -> np.ndarray | None:
 def _ink_above_paper(path: Hypothesis) -> float | None:
     """``seg.ink_above_paper`` for the marks a path took, in the picture as "Make ink white" left it."""
     grey = ink_white_picture(path.trail)
-    marks = next((out for stage, out, _ in path.trail if stage.name == ISOLATE_STAGE.name), None)
+    marks = _marks(path)
     if grey is None or marks is None or grey.shape != marks.shape:
         return None
     return seg.ink_above_paper(grey, marks)

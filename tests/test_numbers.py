@@ -309,7 +309,6 @@ def test_empty_pages_photographed_read_as_no_number(cnn):
     assert sum(text != "" for text in readings) <= 6, readings
 
 
-
 def continental_one(canvas, x, y, height=110, flag=0.85, pen=9):
     """A 1 written as one stroke (continental hands, cheques): a flag ``flag`` of the height long up to the apex,
     then straight down: a narrow upside-down V."""
@@ -326,8 +325,6 @@ def test_a_one_with_a_long_flag_is_one_digit(mnist, cnn, flag, pen):
     continental_one(canvas, 60, 80, flag=flag, pen=pen)
     reading = read_number(canvas, classifier=cnn)
     assert reading.text == "1037", explain_reading(reading)
-
-
 
 
 def number_with_flat_zeros(mnist, zeros, stretch, height, pen, small=0.8):

@@ -247,7 +247,6 @@ def test_a_digit_on_squared_paper_photographed_askew(mnist):
     assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
 
 
-
 def test_a_narrow_digit_drawn_with_a_bold_pen_is_thinned_when_nothing_else_convinces(mnist):
     # MNIST test #3030 is a 6 five times as tall as wide. Drawn with a pen a ninth of its height (within the
     # width the stroke stage leaves alone), the pen fills its narrow loop and the verifier calls it no digit
