@@ -288,6 +288,24 @@ class Classifier:
         return self._call(batch).numpy()
 
 
+@functools.lru_cache(maxsize=8)
+def _joint_call(models: tuple):
+    tf = _tf()
+    return tf.function(
+        lambda x: [model(x, training=False) for model in models],
+        input_signature=[tf.TensorSpec((None, *INPUT_SHAPE, 1), tf.float32)],
+        reduce_retracing=True,
+    )
+
+
+def predict_together(classifiers, images: np.ndarray) -> list[np.ndarray]:
+    """Each classifier's probabilities for the same batch, from one traced call (each call has its own overhead)."""
+    batch = to_model_input(images)
+    if len(batch) == 0:
+        return [np.zeros((0, c.model.output_shape[-1]), np.float32) for c in classifiers]
+    return [out.numpy() for out in _joint_call(tuple(c.model for c in classifiers))(batch)]
+
+
 def load_saved_model(name: str, models_dir: str | None = None):
     """A shipped Keras model and its card (``{}`` if none) from ``models_dir`` (default: assets/models)."""
     folder = Path(models_dir) if models_dir else MODELS_DIR

@@ -20,7 +20,7 @@ from . import photo_stages as ps
 from . import segmentation as seg
 from .errors import DigitlabError, NoDigit
 from .imageio import as_image_array, to_gray
-from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier
+from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier, predict_together
 
 # At most this many hypotheses are carried to the end (2 greys on coloured paper x 2 polarities x 2
 # lightings x 2 contrasts for faint ink x 2 line treatments x up to 5 mark choices, the least likely
@@ -297,12 +297,11 @@ def run_stages(image: np.ndarray, stages, skip=()) -> tuple[list[tuple[Stage, np
     return path.trail, path.reason
 
 
-def classify_ladders(ladders, classifier, vote: bool = True) -> list[list[np.ndarray | None]]:
-    """The classifier's probabilities for every stage output of every ladder (None stays None), in one model call.
+def ladder_views(ladders) -> tuple[np.ndarray | None, list[list[int | None]], list[int]]:
+    """The distinct 28x28 views of ladders of stage outputs: (views or None, each stage's view index, each answer's).
 
     A stage whose 28x28 view equals the previous one's (it passed its input through, or changed
-    nothing visible at 28x28) reuses that prediction. With ``vote``, each ladder's last view, its
-    answer, is read across stroke widths; the others show what the model makes of each stage as it is.
+    nothing visible at 28x28) shares that view.
     """
     views, indices, answers = [], [], []
     for outputs in ladders:
@@ -320,11 +319,42 @@ def classify_ladders(ladders, classifier, vote: bool = True) -> list[list[np.nda
         indices.append(index_of)
         if len(views) > first:
             answers.append(len(views) - 1)
-    if not views:
+    return (np.stack(views) if views else None), indices, answers
+
+
+def classify_ladders(ladders, classifier, vote: bool = True, probs: np.ndarray | None = None) -> list[list[np.ndarray | None]]:
+    """The classifier's probabilities for every stage output of every ladder (None stays None), in one model call.
+
+    With ``vote``, each ladder's last view, its answer, is read across stroke widths; the others
+    show what the model makes of each stage as it is. ``probs``: the views' probabilities, read
+    already (``recognize`` reads its likeliest ladder in the same call as the alternatives).
+    """
+    views, indices, answers = ladder_views(ladders)
+    if views is None:
         return [[None] * len(index_of) for index_of in indices]
-    views = np.stack(views)
-    probs = predict_across_stroke_widths(views, classifier, voted=answers) if vote else classifier.predict(views)
+    if probs is None:
+        probs = predict_across_stroke_widths(views, classifier, voted=answers) if vote else classifier.predict(views)
     return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
+
+
+def stroke_width_batch(views: np.ndarray, voted=None) -> np.ndarray:
+    """The views, then the ``voted`` ones (all by default) a pixel thicker, then a pixel thinner: one model batch."""
+    voted = np.arange(len(views)) if voted is None else np.asarray(voted, int)
+    thicker = [cv2.dilate(views[k], STROKE_VOTE_KERNEL) for k in voted]
+    thinner = [cv2.erode(views[k], STROKE_VOTE_KERNEL) for k in voted]
+    return np.concatenate([views, np.reshape(thicker + thinner, (-1, *views.shape[1:]))])
+
+
+def vote_across_stroke_widths(probs: np.ndarray, n: int, voted=None, with_plain: bool = False):
+    """The classifier's probabilities for ``stroke_width_batch``'s first ``n`` views, the voted ones voted."""
+    voted = np.arange(n) if voted is None else np.asarray(voted, int)
+    m = len(voted)
+    readings = np.stack([probs[voted], probs[n:n + m], probs[n + m:]])
+    mean = np.exp(np.log(readings + 1e-7).mean(axis=0))
+    plain = probs[:n]
+    probs = plain.copy()
+    probs[voted] = mean / mean.sum(axis=1, keepdims=True)
+    return (probs, plain) if with_plain else probs
 
 
 def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None, with_plain: bool = False):
@@ -336,17 +366,8 @@ def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None, with
     that closes into a 5, a 9's loop that thins to a 7) is rarely so at all three, and the
     answer no longer hangs on how the stroke stage rounded one pixel. One model call.
     """
-    voted = np.arange(len(views)) if voted is None else np.asarray(voted, int)
-    thicker = [cv2.dilate(views[k], STROKE_VOTE_KERNEL) for k in voted]
-    thinner = [cv2.erode(views[k], STROKE_VOTE_KERNEL) for k in voted]
-    probs = classifier.predict(np.concatenate([views, np.reshape(thicker + thinner, (-1, *views.shape[1:]))]))
-    n, m = len(views), len(voted)
-    readings = np.stack([probs[voted], probs[n:n + m], probs[n + m:]])
-    mean = np.exp(np.log(readings + 1e-7).mean(axis=0))
-    plain = probs[:n]
-    probs = plain.copy()
-    probs[voted] = mean / mean.sum(axis=1, keepdims=True)
-    return (probs, plain) if with_plain else probs
+    probs = classifier.predict(stroke_width_batch(views, voted))
+    return vote_across_stroke_widths(probs, len(views), voted, with_plain)
 
 
 @dataclass
@@ -400,8 +421,9 @@ def _verifier_for(pipeline: str, verifier):
 
 
 def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifier, priors_from_scores=None,
-           vote: bool = True):
-    """Index of the best final image, with every image's class probabilities, verifier score and total score.
+           vote: bool = True, also: np.ndarray | None = None):
+    """Index of the best final image, with every image's class probabilities, verifier score and total score,
+    and the classifier's probabilities for the views ``also`` (read as they are, in the same model call).
 
     The score is log(verifier) + log(classifier confidence) + log(prior): a hypothesis must look
     like a digit at all, like one digit in particular, and overturn the rules only for a clearly
@@ -410,7 +432,18 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     Ties go to the earlier (the rules') path.
     """
     batch = np.stack(finals)
-    scores = verifier.digit_scores(batch) if verifier is not None else np.ones(len(finals), np.float32)
+    n = len(batch)
+    vote_all = vote and n <= STROKE_VOTE_CONTENDERS
+    read = stroke_width_batch(batch) if vote_all else batch
+    extra = 0 if also is None else len(also)
+    if extra:
+        read = np.concatenate([read, also])
+    if verifier is None:
+        probs, scores = classifier.predict(read), np.ones(n, np.float32)
+    else:  # both models in one call
+        probs, judged = predict_together((classifier, verifier.classifier), read)
+        scores = verifier.scores_from(judged[:n])
+    probs, also_probs = probs[:len(probs) - extra], probs[len(probs) - extra:]
     priors = np.asarray(log_priors, np.float32)
     if priors_from_scores is not None:
         priors = priors + priors_from_scores(scores)
@@ -418,16 +451,14 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     def totals(probs):
         return np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
 
-    contenders = np.arange(len(batch))
-    if vote and len(batch) <= STROKE_VOTE_CONTENDERS:
-        probs = predict_across_stroke_widths(batch, classifier)
-    else:
-        probs = classifier.predict(batch)
-        if vote:  # a second call on the best few, not three times the whole batch
-            contenders = np.sort(np.argsort(-totals(probs), kind="stable")[:STROKE_VOTE_CONTENDERS])
-            probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
+    contenders = np.arange(n)
+    if vote_all:
+        probs = vote_across_stroke_widths(probs, n)
+    elif vote:  # a second call on the best few, not three times the whole batch
+        contenders = np.sort(np.argsort(-totals(probs), kind="stable")[:STROKE_VOTE_CONTENDERS])
+        probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
     total = totals(probs)
-    return int(contenders[np.argmax(total[contenders])]), probs, scores, total
+    return int(contenders[np.argmax(total[contenders])]), probs, scores, total, also_probs
 
 
 def _marks(path: Hypothesis) -> np.ndarray | None:
@@ -530,19 +561,21 @@ def recognize(
         paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks)
         finished, finals = _finished(paths)
         fragments = None if verifier is None else (lambda scores: _fragment_log_priors(finished, scores))
-        weighed = (choose(finals, [p.log_prior for p in finished], classifier, verifier, fragments, vote)
-                   if finished else None)
-        return paths, finished, finals, weighed
+        # The likeliest path's ladder is read in the same call: the path chosen is most often that one.
+        likeliest = ladder_views([[img for _, img, _ in finished[0].trail]]) if finished else None
+        weighed = (choose(finals, [p.log_prior for p in finished], classifier, verifier, fragments, vote,
+                          also=likeliest[0]) if finished else None)
+        return paths, finished, finals, weighed, likeliest
 
-    paths, finished, finals, weighed = weigh(fallbacks=False)
+    paths, finished, finals, weighed, likeliest = weigh(fallbacks=False)
     has_fallbacks = any(s.fallback or s.fallback_options for s in stages)
     if verifier is not None and has_fallbacks and (weighed is None or weighed[2].max() < FALLBACK_BELOW):
-        paths, finished, finals, weighed = weigh(fallbacks=True)
+        paths, finished, finals, weighed, likeliest = weigh(fallbacks=True)
     alternatives = []
     reason = None
     final = None
     if finished:
-        best, probs, scores, total = weighed
+        best, probs, scores, total, likeliest_probs = weighed
         # On a photo, the chosen reading's marks must stand above their paper as ink does (checked for it alone:
         # choosing the best reading that is ink instead read more empty pages as digits, tuning seeds 6 of 150 -> 10).
         above = _ink_above_paper(finished[best]) if verifier is not None and source == ps.SOURCE_PHOTO else None
@@ -569,7 +602,11 @@ def recognize(
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"
     alternatives += [Alternative(p.label, None, 0.0, 0.0, reason=p.reason) for p in paths if p.reason is not None]
-    ladder = classify_ladders([[img for _, img, _ in chosen.trail]], classifier, vote)[0]
+    read = None
+    if finished and best == 0 and likeliest[0] is not None:
+        read = likeliest_probs.copy()
+        read[likeliest[2][0]] = probs[0]  # its answer, as choose read it (across stroke widths where it votes)
+    ladder = classify_ladders([[img for _, img, _ in chosen.trail]], classifier, vote, probs=read)[0]
     results = [StageResult(s, img, skipped, prob, chosen.choices.get(s.name))
                for (s, img, skipped), prob in zip(chosen.trail, ladder)]
     final_probs = ladder[-1] if reason is None else None

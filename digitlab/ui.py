@@ -322,3 +322,5 @@ def warm_up(models=MODEL_NAMES) -> None:
     stroke[6:22, 13:15] = 1.0  # a 1: enough ink to trace the evidence maps and load the MNIST index
     for name in models:
         explain(stroke, load_classifier(name))
+        # Traces the classifier's and verifier's joint call (a drawn 1, black on white).
+        recognize(np.repeat(255 - (stroke * 255).astype(np.uint8)[..., None], 3, axis=2), model=name, source="drawing")

@@ -181,7 +181,12 @@ class Verifier:
 
     def digit_scores(self, images: np.ndarray) -> np.ndarray:
         """For each image of a batch (N, 28, 28), how sure the verifier is that it is a digit (0..1)."""
-        return 1.0 - self.classifier.predict(images)[:, NOT_A_DIGIT]
+        return self.scores_from(self.classifier.predict(images))
+
+    @staticmethod
+    def scores_from(probabilities: np.ndarray) -> np.ndarray:
+        """``digit_scores`` from the verifier's own class probabilities (as ``predict_together`` returns them)."""
+        return 1.0 - probabilities[:, NOT_A_DIGIT]
 
 
 @functools.lru_cache(maxsize=None)
