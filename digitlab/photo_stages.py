@@ -49,12 +49,17 @@ def looks_like_drawing(image: np.ndarray) -> bool:
     if image.ndim == 3 and image.shape[2] == 4 and (image[..., 3] < 255).any():
         return True
     step = max(1, max(image.shape[:2]) // 256)
-    grey = image[::step, ::step]
-    if grey.ndim == 3:
-        grey = grey[..., :3].max(axis=2)
-    counts = np.bincount(grey.ravel(), minlength=256)
+    small = image[::step, ::step]
+    return flat_tone(small if small.ndim == 2 else small[..., :3].max(axis=2)) is not None
+
+
+def flat_tone(grey: np.ndarray) -> int | None:
+    """The grey level (+-2) that covers ``FLAT_CANVAS_SHARE`` of the picture, or None (photos have grain)."""
+    step = max(1, max(grey.shape[:2]) // 256)
+    sample = grey[::step, ::step]
+    counts = np.bincount(sample.ravel(), minlength=256)
     mode = int(counts.argmax())
-    return counts[max(0, mode - 2):mode + 3].sum() >= FLAT_CANVAS_SHARE * grey.size
+    return mode if counts[max(0, mode - 2):mode + 3].sum() >= FLAT_CANVAS_SHARE * sample.size else None
 
 
 def flatten_transparency(image: np.ndarray) -> np.ndarray:
@@ -188,10 +193,15 @@ def polarity_options(gray: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple
     A bold digit filling a close-up fools any rule about which tone is the paper; carried to
     the end, the wrong reading yields a blob or a loop's inside, which the verifier rejects.
     Where the paper-is-the-median opinion disagrees with the rule, neither reading is favoured.
+    A drawing on a flat canvas (``source`` not a photo) is read against the canvas's own tone.
     """
-    light = background_is_light(gray)
     inverted = ("inverted: dark ink on light paper", 255 - gray)
     kept = ("kept: light ink on a dark background", gray.copy())
+    canvas = flat_tone(gray) if source != SOURCE_PHOTO else None
+    if canvas is not None:  # a drawing's canvas is its one flat tone, however much of it a fat brush covers
+        marks = gray[np.abs(gray.astype(np.int16) - canvas) > 2]
+        return [inverted, kept] if marks.size == 0 or float(marks.mean()) < canvas else [kept, inverted]
+    light = background_is_light(gray)
     first, second = (inverted, kept) if light else (kept, inverted)
     if light != paper_is_the_lighter_tone(gray):
         return [(*first, 1.0), (*second, 1.0)]
