@@ -193,19 +193,21 @@ def polarity_options(gray: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple
     A bold digit filling a close-up fools any rule about which tone is the paper; carried to
     the end, the wrong reading yields a blob or a loop's inside, which the verifier rejects.
     Where the paper-is-the-median opinion disagrees with the rule, neither reading is favoured.
-    A drawing on a flat canvas (``source`` not a photo) is read against the canvas's own tone.
+    Where they disagree on a drawing's flat canvas (``source`` not a photo), the canvas's own tone orders them.
     """
     inverted = ("inverted: dark ink on light paper", 255 - gray)
     kept = ("kept: light ink on a dark background", gray.copy())
-    canvas = flat_tone(gray) if source != SOURCE_PHOTO else None
-    if canvas is not None:  # a drawing's canvas is its one flat tone, however much of it a fat brush covers
-        marks = gray[np.abs(gray.astype(np.int16) - canvas) > 2]
-        return [inverted, kept] if marks.size == 0 or float(marks.mean()) < canvas else [kept, inverted]
     light = background_is_light(gray)
-    first, second = (inverted, kept) if light else (kept, inverted)
     if light != paper_is_the_lighter_tone(gray):
+        # On a drawing, the canvas's flat tone settles it (a fat brush fools the local rule; a photo taken for a
+        # canvas may be flat where a dark table is clipped, so it only settles a disagreement).
+        canvas = flat_tone(gray) if source != SOURCE_PHOTO else None
+        if canvas is not None:
+            marks = gray[np.abs(gray.astype(np.int16) - canvas) > 2]
+            light = marks.size > 0 and float(marks.mean()) < canvas
+        first, second = (inverted, kept) if light else (kept, inverted)
         return [(*first, 1.0), (*second, 1.0)]
-    return [first, second]
+    return [inverted, kept] if light else [kept, inverted]
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
