@@ -322,19 +322,22 @@ def ladder_views(ladders) -> tuple[np.ndarray | None, list[list[int | None]], li
     return (np.stack(views) if views else None), indices, answers
 
 
-def classify_ladders(ladders, classifier, vote: bool = True, probs: np.ndarray | None = None) -> list[list[np.ndarray | None]]:
+def per_stage(indices: list[list[int | None]], probs: np.ndarray) -> list[list[np.ndarray | None]]:
+    """``ladder_views``' view indices turned into each stage's probabilities (None stays None)."""
+    return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
+
+
+def classify_ladders(ladders, classifier, vote: bool = True) -> list[list[np.ndarray | None]]:
     """The classifier's probabilities for every stage output of every ladder (None stays None), in one model call.
 
     With ``vote``, each ladder's last view, its answer, is read across stroke widths; the others
-    show what the model makes of each stage as it is. ``probs``: the views' probabilities, read
-    already (``recognize`` reads its likeliest ladder in the same call as the alternatives).
+    show what the model makes of each stage as it is.
     """
     views, indices, answers = ladder_views(ladders)
     if views is None:
         return [[None] * len(index_of) for index_of in indices]
-    if probs is None:
-        probs = predict_across_stroke_widths(views, classifier, voted=answers) if vote else classifier.predict(views)
-    return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
+    probs = predict_across_stroke_widths(views, classifier, voted=answers) if vote else classifier.predict(views)
+    return per_stage(indices, probs)
 
 
 def stroke_width_batch(views: np.ndarray, voted=None) -> np.ndarray:
@@ -602,11 +605,13 @@ def recognize(
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"
     alternatives += [Alternative(p.label, None, 0.0, 0.0, reason=p.reason) for p in paths if p.reason is not None]
-    read = None
-    if finished and best == 0 and likeliest[0] is not None:
+    if finished and best == 0 and likeliest[0] is not None:  # read already, with the alternatives
+        _, indices, answers = likeliest
         read = likeliest_probs.copy()
-        read[likeliest[2][0]] = probs[0]  # its answer, as choose read it (across stroke widths where it votes)
-    ladder = classify_ladders([[img for _, img, _ in chosen.trail]], classifier, vote, probs=read)[0]
+        read[answers[0]] = probs[0]  # its answer, as choose read it (across stroke widths where it votes)
+        ladder = per_stage(indices, read)[0]
+    else:
+        ladder = classify_ladders([[img for _, img, _ in chosen.trail]], classifier, vote)[0]
     results = [StageResult(s, img, skipped, prob, chosen.choices.get(s.name))
                for (s, img, skipped), prob in zip(chosen.trail, ladder)]
     final_probs = ladder[-1] if reason is None else None
