@@ -188,6 +188,33 @@ EDGE_LIKE_PRIOR = 0.01
 # A bar longer than this share of the frame and thinner than this share of its length looks like ruling.
 RULE_LINE_SPAN = 0.6
 RULE_LINE_THINNESS = 0.12
+# A straight bar this many times longer than thick and within HAIRLINE_TILT degrees of upright (or level), however
+# short, is a piece of ruling or a cell border the line eraser left, not a pen's 1: people write 1s slanted,
+# or with a pen wider than 1/HAIRLINE_ELONGATION of their height (the ruling search's own tilt limit).
+HAIRLINE_ELONGATION = 15
+HAIRLINE_TILT = 4.0
+# Straight: its course wavers by at most about its own thickness (the box around it is at most this many times as wide).
+HAIRLINE_WAVER = 3
+# A hairline is at most this many pixels thick at working size: printed ruling and cell borders are 1-2 px, a pen's
+# 1 is wider (leftover borders in real register scans: 0.9-2.1 px; simulated 1s, tuning seeds: 3.1 px and up).
+HAIRLINE_MAX_WIDTH = 2.5
+# A box less elongated than this holds no bar within HAIRLINE_TILT of upright or level (tan 4 degrees ~ 1/14).
+HAIRLINE_BOX_ELONGATION = 6
+
+
+def _hairline(labels: np.ndarray, members: list[int], box) -> bool:
+    """Whether the marks ``members`` form one straight hairline along the image's axes."""
+    x, y, bw, bh = box
+    if max(bw, bh) < HAIRLINE_BOX_ELONGATION * min(bw, bh):
+        return False
+    points = cv2.findNonZero(np.isin(labels[y:y + bh, x:x + bw], members).astype(np.uint8))
+    _, sides, angle = cv2.minAreaRect(points)
+    long_side, short_side = max(sides) + 1, min(sides) + 1  # pixel centres span one pixel less than the ink
+    thickness = len(points) / long_side
+    tilt = min(angle % 90, 90 - angle % 90)
+    straight = short_side <= HAIRLINE_WAVER * thickness
+    return (straight and thickness <= HAIRLINE_MAX_WIDTH and long_side >= HAIRLINE_ELONGATION * thickness
+            and tilt <= HAIRLINE_TILT)
 
 
 def _edge_like(box, h: int, w: int) -> bool:
@@ -262,14 +289,18 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     region = (slice(y0, y1), slice(x0, x1))
     mass = np.bincount(labels[region].ravel(), weights=ink[region].ravel(), minlength=len(stats))
     # A thin bar running from one side of the frame to the other, or across most of it, is a page or
-    # cell edge far more often than a digit: it is tried after the others, however much ink it has
+    # cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
+    # that the line eraser left: such marks are tried after the others, however much ink they have
     # (a verifier cannot tell a bar from a 1; the rule only orders the candidates).
-    groups = sorted(group_strokes(stats, keep), key=lambda g: (_edge_like(g[1], h, w), -mass[g[0]].sum()))
+    grouped = group_strokes(stats, keep)
+    line_like = [_edge_like(box, h, w) or _hairline(labels, members, box) for members, box in grouped]
+    groups = sorted(zip(grouped, line_like), key=lambda g: (g[1], -mass[g[0][0]].sum()))
     ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []
-    for k, (members, box) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
+    for k, ((members, box), line) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
         marks = _keep_only(ink, labels, len(stats), members, region)
-        options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if _edge_like(box, h, w) else (ranks[k], marks))
+        options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
+    groups = [g for g, _ in groups]
     members = groups[0][0]
     if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
         biggest = max(members, key=lambda i: mass[i])
