@@ -300,13 +300,15 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     for k, ((members, box), line) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
         marks = _keep_only(ink, labels, len(stats), members, region)
         options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
-    groups = [g for g, _ in groups]
-    members = groups[0][0]
+    members = groups[0][0][0]
     if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
         biggest = max(members, key=lambda i: mass[i])
         options.append(("its biggest stroke alone", _keep_only(ink, labels, len(stats), [biggest], region)))
-    if 1 < len(groups) and len(keep) <= ALL_MARKS_UP_TO:
-        options.append(("all marks together", _keep_only(ink, labels, len(stats), keep, region)))
+    # Strokes no grouping rule joins, together; lines and edges are no part of them (with one, they read as a 1).
+    strokes = [(members, box) for (members, box), line in groups if not line]
+    if 1 < len(strokes) and len(keep) <= ALL_MARKS_UP_TO:
+        together = [i for members, _ in strokes for i in members]
+        options.append(("all marks together", _keep_only(ink, labels, len(stats), together, region)))
     return options
 
 
