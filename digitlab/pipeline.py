@@ -8,6 +8,9 @@ the verifier choose (``Recognition.alternatives`` lists them with their scores).
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -61,6 +64,12 @@ FRAGMENT_GROWTH = 1.3
 FRAGMENT_OF_A_DIGIT = 0.5
 # The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
 FRAGMENT_CHECK_SIDE = 160
+
+
+# Paths through pictures of at least this many values are worked on in parallel (a 1280x960 photo: 3.7M in colour,
+# 1.2M in grey; a 12 MP photo: 118 -> 104 ms median on 2 cores; a 600x600 sketch's 0.36M ran 2 ms slower in parallel).
+PARALLEL_PATHS_FROM = 500_000
+_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="digitlab-paths")
 
 
 @dataclass(frozen=True)
@@ -260,8 +269,26 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
     whose log prior falls more than ``within`` below the likeliest's (0: only its ties).
     """
+    def outcome(stage, current):
+        """The stage's options for one path's image, or the NoDigit that ends the path."""
+        try:
+            if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
+                options = stage.options(current, source)
+                if fallbacks and stage.fallback_options is not None:
+                    options = options + stage.fallback_options(current, source)
+                return options
+            return [(None, stage.func(current))]
+        except NoDigit as exc:
+            return exc
+
     paths = [Hypothesis()]
     for stage in stages:
+        live = [p for p in paths if p.reason is None and not (stage.name in skip and stage.can_skip)]
+        inputs = [p.trail[-1][1] if p.trail else image for p in live]
+        # The paths are independent and OpenCV and NumPy release the GIL: on big pictures, one thread per core
+        # shares them out (on small ones the hand-over costs more than it saves).
+        parallel = len(live) > 1 and inputs[0].size >= PARALLEL_PATHS_FROM
+        outcomes = dict(zip(map(id, live), (_POOL.map if parallel else map)(functools.partial(outcome, stage), inputs)))
         grown = []
         for path in paths:
             if path.reason is not None:
@@ -271,15 +298,9 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
             if stage.name in skip and stage.can_skip:
                 grown.append(path.then(stage, current, True))
                 continue
-            try:
-                if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
-                    options = stage.options(current, source)
-                    if fallbacks and stage.fallback_options is not None:
-                        options = options + stage.fallback_options(current, source)
-                else:
-                    options = [(None, stage.func(current))]
-            except NoDigit as exc:
-                grown.append(path.then(stage, None, reason=str(exc)))
+            options = outcomes[id(path)]
+            if isinstance(options, NoDigit):
+                grown.append(path.then(stage, None, reason=str(options)))
                 continue
             for k, (label, out, *explicit) in enumerate(options):
                 prior = explicit[0] if explicit else (1.0 if k == 0 else stage.overturn_prior)
