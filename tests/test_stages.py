@@ -291,3 +291,22 @@ def test_ink_above_paper_measures_a_stroke_against_the_paper_around_it(contrast)
     assert abs(above - contrast) <= 3, above
     assert (above < seg.INK_ABOVE_PAPER) == (contrast < seg.INK_ABOVE_PAPER)
     assert seg.ink_above_paper(grey, np.zeros_like(marks)) is None
+
+
+def test_paths_worked_on_in_parallel_end_as_they_do_one_by_one(mnist, cnn, monkeypatch):
+    # A big photo's paths go to a thread per core; the hypotheses, their order and every stage's output must
+    # be what one thread makes of them.
+    import photosim as sim
+    from digitlab import pipeline
+
+    rng = np.random.default_rng(8)
+    photo = sim.photo_digit(mnist_digit(mnist, 5), rng, "hard", size=(1200, 1600))
+    stages = pipeline.get_pipeline("robust")
+    assert photo.size >= pipeline.PARALLEL_PATHS_FROM
+    parallel = pipeline.explore(photo, stages)
+    monkeypatch.setattr(pipeline, "PARALLEL_PATHS_FROM", np.inf)
+    one_by_one = pipeline.explore(photo, stages)
+    assert len(parallel) == len(one_by_one) > 1
+    for a, b in zip(parallel, one_by_one):
+        assert (a.label, a.reason, a.log_prior) == (b.label, b.reason, b.log_prior)
+        assert all((x is None and y is None) or np.array_equal(x, y) for (_, x, _), (_, y, _) in zip(a.trail, b.trail))
