@@ -113,6 +113,20 @@ def test_exif_orientation_is_applied():
     assert np.abs(upright[..., 0].astype(int) - np.asarray(digit_image()).astype(int)).mean() < 10
 
 
+def test_a_big_jpeg_is_decoded_at_reduced_size_but_not_below_the_working_size(mnist, cnn):
+    from conftest import mnist_digit
+    from digitlab.photo_stages import WORKING_SIDE
+    import photosim as sim
+
+    rng = np.random.default_rng(5)
+    for size, decoded in (((3000, 4000), (1500, 2000)), ((2600, 2600), (1300, 1300)), ((2000, 2500), (2000, 2500))):
+        photo = sim.photo_digit(mnist_digit(mnist, 4, 2), rng, "typical", size=size)
+        jpeg = png_bytes(Image.fromarray(photo), format="JPEG", quality=90)
+        image = load_image(jpeg)
+        assert image.shape[:2] == decoded and min(decoded) >= WORKING_SIDE * min(size) / max(size)
+        assert recognize(image, classifier=cnn).digit == 4
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (1, 100000), (100000, 1), (3, 5000)])
 def test_degenerate_sizes_give_no_digit_or_a_message(shape, cnn):
     image = np.full(shape, 255, np.uint8)
