@@ -190,8 +190,9 @@ RULE_LINE_SPAN = 0.6
 RULE_LINE_THINNESS = 0.12
 # A straight bar this many times longer than thick and within HAIRLINE_TILT degrees of upright (or level), however
 # short, is a piece of ruling or a cell border the line eraser left, not a pen's 1: people write 1s slanted,
-# or with a pen wider than 1/HAIRLINE_ELONGATION of their height (the ruling search's own tilt limit).
+# or with a pen wider than 1/HAIRLINE_ELONGATION of their height.
 HAIRLINE_ELONGATION = 15
+# The ruling search's own tilt limit (MAX_RULING_TILT in photo_stages): ruling is never further off the axes.
 HAIRLINE_TILT = 4.0
 # Straight: its course wavers by at most about its own thickness (the box around it is at most this many times as wide).
 HAIRLINE_WAVER = 3
