@@ -269,22 +269,26 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
     whose log prior falls more than ``within`` below the likeliest's (0: only its ties).
     """
-    def outcome(stage, current):
-        """The stage's options for one path's image, or the NoDigit that ends the path."""
+    def outcome(stage, picture):
+        """The stage's options for one path's picture, or the NoDigit that ends the path."""
         try:
             if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
-                options = stage.options(current, source)
+                options = stage.options(picture, source)
                 if fallbacks and stage.fallback_options is not None:
-                    options = options + stage.fallback_options(current, source)
+                    options = options + stage.fallback_options(picture, source)
                 return options
-            return [(None, stage.func(current))]
+            return [(None, stage.func(picture))]
         except NoDigit as exc:
             return exc
 
+    def current(path):
+        return path.trail[-1][1] if path.trail else image
+
     paths = [Hypothesis()]
     for stage in stages:
-        live = [p for p in paths if p.reason is None and not (stage.name in skip and stage.can_skip)]
-        inputs = [p.trail[-1][1] if p.trail else image for p in live]
+        skipped = stage.name in skip and stage.can_skip
+        live = [p for p in paths if p.reason is None and not skipped]
+        inputs = [current(p) for p in live]
         # The paths are independent and OpenCV and NumPy release the GIL: on big pictures, one thread per core
         # shares them out (on small ones the hand-over costs more than it saves).
         parallel = len(live) > 1 and inputs[0].size >= PARALLEL_PATHS_FROM
@@ -294,9 +298,8 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
             if path.reason is not None:
                 grown.append(path.then(stage, None, stage.name in skip))
                 continue
-            current = path.trail[-1][1] if path.trail else image
-            if stage.name in skip and stage.can_skip:
-                grown.append(path.then(stage, current, True))
+            if skipped:
+                grown.append(path.then(stage, current(path), True))
                 continue
             options = outcomes[id(path)]
             if isinstance(options, NoDigit):

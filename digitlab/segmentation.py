@@ -293,22 +293,21 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     # cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
     # that the line eraser left: such marks are tried after the others, however much ink they have
     # (a verifier cannot tell a bar from a 1; the rule only orders the candidates).
-    grouped = group_strokes(stats, keep)
-    line_like = [_edge_like(box, h, w) or _hairline(labels, members, box) for members, box in grouped]
-    groups = sorted(zip(grouped, line_like), key=lambda g: (g[1], -mass[g[0][0]].sum()))
+    groups = sorted(((members, _edge_like(box, h, w) or _hairline(labels, members, box))
+                     for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], -mass[g[0]].sum()))
     ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []
-    for k, ((members, box), line) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
+    for k, (members, line) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
         marks = _keep_only(ink, labels, len(stats), members, region)
         options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
-    members = groups[0][0][0]
+    members = groups[0][0]
     if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
         biggest = max(members, key=lambda i: mass[i])
         options.append(("its biggest stroke alone", _keep_only(ink, labels, len(stats), [biggest], region)))
     # Strokes no grouping rule joins, together; lines and edges are no part of them (with one, they read as a 1).
-    strokes = [(members, box) for (members, box), line in groups if not line]
+    strokes = [members for members, line in groups if not line]
     if 1 < len(strokes) and len(keep) <= ALL_MARKS_UP_TO:
-        together = [i for members, _ in strokes for i in members]
+        together = [i for members in strokes for i in members]
         options.append(("all marks together", _keep_only(ink, labels, len(stats), together, region)))
     return options
 
