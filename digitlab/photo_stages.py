@@ -50,7 +50,9 @@ def looks_like_drawing(image: np.ndarray) -> bool:
         return True
     step = max(1, max(image.shape[:2]) // 256)
     small = image[::step, ::step]
-    return flat_tone(small if small.ndim == 2 else small[..., :3].max(axis=2)) is not None
+    if small.ndim == 3:  # the brightest channel, as a pairwise maximum: numpy's max over a 3-wide axis is slow
+        small = np.maximum(np.maximum(small[..., 0], small[..., 1]), small[..., 2])
+    return flat_tone(small) is not None
 
 
 def flat_tone(grey: np.ndarray) -> int | None:
@@ -193,21 +195,34 @@ def polarity_options(gray: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple
     A bold digit filling a close-up fools any rule about which tone is the paper; carried to
     the end, the wrong reading yields a blob or a loop's inside, which the verifier rejects.
     Where the paper-is-the-median opinion disagrees with the rule, neither reading is favoured.
-    Where they disagree on a drawing's flat canvas (``source`` not a photo), the canvas's own tone orders them.
+    On a drawing's flat canvas (``source`` not a photo), the canvas's own tone is a third opinion: a light
+    canvas that the median also takes for the paper is the paper, without asking the local rule; otherwise the
+    canvas's tone settles a disagreement.
     """
     inverted = ("inverted: dark ink on light paper", 255 - gray)
     kept = ("kept: light ink on a dark background", gray.copy())
+    median_says_light = paper_is_the_lighter_tone(gray)
+    canvas_says_light = _canvas_is_lighter_than_ink(gray) if source != SOURCE_PHOTO else None
+    if canvas_says_light and median_says_light:
+        return [inverted, kept]
     light = background_is_light(gray)
-    if light != paper_is_the_lighter_tone(gray):
-        # On a drawing, the canvas's flat tone settles it (a fat brush fools the local rule; a photo taken for a
-        # canvas may be flat where a dark table is clipped, so it only settles a disagreement).
-        canvas = flat_tone(gray) if source != SOURCE_PHOTO else None
-        if canvas is not None:
-            marks = gray[np.abs(gray.astype(np.int16) - canvas) > 2]
-            light = marks.size > 0 and float(marks.mean()) < canvas
+    if light != median_says_light:
+        # A fat brush fools the local rule; a photo taken for a canvas may be flat where a dark table is clipped,
+        # so the canvas's tone only settles a disagreement.
+        if canvas_says_light is not None:
+            light = canvas_says_light
         first, second = (inverted, kept) if light else (kept, inverted)
         return [(*first, 1.0), (*second, 1.0)]
     return [inverted, kept] if light else [kept, inverted]
+
+
+def _canvas_is_lighter_than_ink(gray: np.ndarray) -> bool | None:
+    """Whether a flat canvas's tone (``flat_tone``) is lighter than the marks on it; None if it is not flat."""
+    canvas = flat_tone(gray)
+    if canvas is None:
+        return None
+    marks = gray[np.abs(gray.astype(np.int16) - canvas) > 2]
+    return marks.size > 0 and float(marks.mean()) < canvas
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))

@@ -460,17 +460,24 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     """
     batch = np.stack(finals)
     n = len(batch)
+    # Paths that end in the same image (every stroke / the biggest mark, on a one-stroke drawing) are read once.
+    distinct, same_as = np.unique(batch.reshape(n, -1), axis=0, return_inverse=True)
+    distinct = distinct.reshape(-1, *batch.shape[1:])
+    same_as = same_as.ravel()
+    m = len(distinct)
     vote_all = vote and n <= STROKE_VOTE_CONTENDERS
-    read = stroke_width_batch(batch) if vote_all else batch
+    read = stroke_width_batch(distinct) if vote_all else distinct
     extra = 0 if also is None else len(also)
     if extra:
         read = np.concatenate([read, also])
     if verifier is None:
-        probs, scores = classifier.predict(read), np.ones(n, np.float32)
+        probs, scores = classifier.predict(read), np.ones(m, np.float32)
     else:  # both models in one call
         probs, judged = predict_together((classifier, verifier.classifier), read)
-        scores = verifier.scores_from(judged[:n])
+        scores = verifier.scores_from(judged[:m])
     probs, also_probs = probs[:len(probs) - extra], probs[len(probs) - extra:]
+    probs = (vote_across_stroke_widths(probs, m) if vote_all else probs)[same_as]
+    scores = scores[same_as]
     priors = np.asarray(log_priors, np.float32)
     if priors_from_scores is not None:
         priors = priors + priors_from_scores(scores)
@@ -479,9 +486,7 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
         return np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
 
     contenders = np.arange(n)
-    if vote_all:
-        probs = vote_across_stroke_widths(probs, n)
-    elif vote:  # a second call on the best few, not three times the whole batch
+    if vote and not vote_all:  # a second call on the best few, not three times the whole batch
         contenders = np.sort(np.argsort(-totals(probs), kind="stable")[:STROKE_VOTE_CONTENDERS])
         probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
     total = totals(probs)
@@ -589,9 +594,10 @@ def recognize(
         finished, finals = _finished(paths)
         fragments = None if verifier is None else (lambda scores: _fragment_log_priors(finished, scores))
         # The likeliest path's ladder is read in the same call: the path chosen is most often that one.
+        # Its last view is its answer, finals[0], read with the finals.
         likeliest = ladder_views([[img for _, img, _ in finished[0].trail]]) if finished else None
         weighed = (choose(finals, [p.log_prior for p in finished], classifier, verifier, fragments, vote,
-                          also=likeliest[0]) if finished else None)
+                          also=None if likeliest[0] is None else likeliest[0][:-1]) if finished else None)
         return paths, finished, finals, weighed, likeliest
 
     paths, finished, finals, weighed, likeliest = weigh(fallbacks=False)
@@ -631,9 +637,8 @@ def recognize(
     alternatives += [Alternative(p.label, None, 0.0, 0.0, reason=p.reason) for p in paths if p.reason is not None]
     if finished and best == 0 and likeliest[0] is not None:  # read already, with the alternatives
         _, indices, answers = likeliest
-        read = likeliest_probs.copy()
-        read[answers[0]] = probs[0]  # its answer, as choose read it (across stroke widths where it votes)
-        ladder = per_stage(indices, read)[0]
+        # its answer, as choose read it (across stroke widths where it votes)
+        ladder = per_stage(indices, np.concatenate([likeliest_probs, probs[:1]]))[0]
     else:
         ladder = classify_ladders([[img for _, img, _ in chosen.trail]], classifier, vote)[0]
     results = [StageResult(s, img, skipped, prob, chosen.choices.get(s.name))

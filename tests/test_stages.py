@@ -310,3 +310,24 @@ def test_paths_worked_on_in_parallel_end_as_they_do_one_by_one(mnist, cnn, monke
     for a, b in zip(parallel, one_by_one):
         assert (a.label, a.reason, a.log_prior) == (b.label, b.reason, b.log_prior)
         assert all((x is None and y is None) or np.array_equal(x, y) for (_, x, _), (_, y, _) in zip(a.trail, b.trail))
+
+
+def test_paths_ending_in_the_same_image_are_read_once_and_weighed_alike(mnist, cnn, monkeypatch):
+    # On a one-stroke drawing "every stroke" and "the mark with the most ink" end in the same 28x28 image.
+    from digitlab import pipeline
+    from digitlab.verifier import load_verifier
+
+    rng = np.random.default_rng(4)
+    three, seven = (recognize(sketch_digit(mnist_digit(mnist, d), rng), classifier=cnn).model_input for d in (3, 7))
+    verifier = load_verifier()
+    read = []
+    joint = pipeline.predict_together
+    monkeypatch.setattr(pipeline, "predict_together", lambda models, images: read.append(len(images)) or joint(models, images))
+    best, probs, scores, total, _ = pipeline.choose([three, three.copy(), seven], [0.0, -1.0, 0.0], cnn, verifier)
+    assert read == [2 * 3]  # two distinct images, each at three stroke widths
+    assert np.array_equal(probs[0], probs[1]) and scores[0] == scores[1]
+    assert total[1] == pytest.approx(total[0] - 1.0)
+    assert best != 1 and probs[0].argmax() == 3 and probs[2].argmax() == 7  # ties go to the likelier path
+    _, alone, alone_scores, _, _ = pipeline.choose([three, seven], [0.0, 0.0], cnn, verifier)
+    np.testing.assert_allclose(probs[[0, 2]], alone, atol=1e-6)
+    np.testing.assert_allclose(scores[[0, 2]], alone_scores, atol=1e-6)
