@@ -461,9 +461,9 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     batch = np.stack(finals)
     n = len(batch)
     # Paths that end in the same image (every stroke / the biggest mark, on a one-stroke drawing) are read once.
-    distinct, same_as = np.unique(batch.reshape(n, -1), axis=0, return_inverse=True)
-    distinct = distinct.reshape(-1, *batch.shape[1:])
-    same_as = same_as.ravel()
+    first_of = {}
+    same_as = np.array([first_of.setdefault(final.tobytes(), len(first_of)) for final in batch])
+    distinct = batch[[same_as.tolist().index(k) for k in range(len(first_of))]]
     m = len(distinct)
     vote_all = vote and n <= STROKE_VOTE_CONTENDERS
     read = stroke_width_batch(distinct) if vote_all else distinct
