@@ -72,8 +72,8 @@ def flatten_transparency(image: np.ndarray) -> np.ndarray:
     """
     if image.ndim != 3 or image.shape[2] != 4:
         return image
-    rgb = np.ascontiguousarray(image[..., :3])
-    alpha = np.ascontiguousarray(image[..., 3])
+    *channels, alpha = cv2.split(image)  # far faster than contiguous copies of numpy's strided channel views
+    rgb = cv2.merge(channels)
     visible = alpha > 127
     if visible.all() or not visible.any():
         return rgb.copy()
