@@ -26,6 +26,8 @@ TRY_THIN_ABOVE = 1.15
 # Strokes are measured and reshaped on the digit resampled to this long side: a small digit's
 # 1-px strokes and loops survive the morphology, a big one costs no more than a small one.
 STROKE_WORK_SIDE = 64
+# Thinning must leave this share of the ink, or it has eaten whole parts of the digit.
+KEEP_AFTER_THINNING = 0.25
 
 _SQUARE = np.ones((3, 3), np.uint8)
 
@@ -75,13 +77,16 @@ def _resampled_mask(image: np.ndarray, side: int) -> np.ndarray:
     return (big > 0.33 * float(image.max())).astype(np.uint8)
 
 
-def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True, thin_from: float = THIN_ABOVE) -> np.ndarray:
+def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True, thin_from: float = THIN_ABOVE,
+                     thin_what_survives: bool = False) -> np.ndarray:
     """Thicken thin pen lines and thin thick brush strokes to MNIST's stroke-to-height ratio.
 
     Measures the stroke width with a distance transform, then dilates or erodes the ink
     with a round kernel; the output is solid ink, as MNIST's strokes are, at ``STROKE_WORK_SIDE``.
     ``close_small_gaps`` first fills pinholes and closes gaps under a third of the target
     width (pencil, worn ballpoint); it also closes a small loop drawn with a thick pen.
+    A stroke that thinning to the target would erase is left as it is, or with ``thin_what_survives``,
+    thinned as far as it survives.
     """
     if not np.any(image):
         raise NoDigit("nothing left to normalise")
@@ -102,11 +107,14 @@ def normalize_stroke(image: np.ndarray, close_small_gaps: bool = True, thin_from
         r = max(1, int(round((target - width) / 2)))
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     elif width > thin_from * target:
-        r = max(1, int(round((width - target) / 2)))
-        eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
         # Only erode where that keeps the digit's parts: a thick stroke must not vanish.
-        if eroded.sum() > 0.25 * mask.sum():
-            mask = eroded
+        for r in range(max(1, int(round((width - target) / 2))), 0, -1):
+            eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+            if eroded.sum() > KEEP_AFTER_THINNING * mask.sum():
+                mask = eroded
+                break
+            if not thin_what_survives:
+                break
     return crop_to_ink(mask * 255)
 
 
@@ -130,15 +138,20 @@ def stroke_options(image: np.ndarray, source: str = "photo") -> list[tuple[str, 
 
 
 def thinner_stroke_options(image: np.ndarray, source: str = "photo") -> list[tuple[str, np.ndarray]]:
-    """Bold strokes thinned to MNIST's width where the rule leaves them (under ``THIN_ABOVE``), if that changes them.
+    """Bold strokes thinned to MNIST's width where the rule leaves them (under ``THIN_ABOVE``), and thinned as far
+    as they survive where thinning to MNIST's width would erase them; each only if it changes the result.
 
-    A narrow digit drawn with a bold pen can have its loop filled all the same: a 6 becomes a blob.
+    A narrow digit drawn with a bold pen can have its loop filled all the same: a 6 becomes a blob. A 1
+    drawn with a brush a third as wide as it is tall is erased by thinning to MNIST's width, and left a blob.
     """
-    rule = normalize_stroke(image)
-    thinned = normalize_stroke(image, thin_from=TRY_THIN_ABOVE)
-    if thinned.shape == rule.shape and np.array_equal(thinned, rule):
-        return []
-    return [("bold strokes thinned", thinned)]
+    options, seen = [], [normalize_stroke(image)]
+    for label, thinned in (("bold strokes thinned", normalize_stroke(image, thin_from=TRY_THIN_ABOVE)),
+                           ("bold strokes thinned as far as they survive",
+                            normalize_stroke(image, thin_from=TRY_THIN_ABOVE, thin_what_survives=True))):
+        if not any(thinned.shape == other.shape and np.array_equal(thinned, other) for other in seen):
+            options.append((label, thinned))
+            seen.append(thinned)
+    return options
 
 
 def fit_box(image: np.ndarray, side: int = BOX_SIDE) -> np.ndarray:
