@@ -50,7 +50,7 @@ def looks_like_drawing(image: np.ndarray) -> bool:
         return True
     step = max(1, max(image.shape[:2]) // 256)
     small = image[::step, ::step]
-    if small.ndim == 3:  # the brightest channel, as a pairwise maximum: numpy's max over a 3-wide axis is slow
+    if small.ndim == 3:  # the brightest channel (pairwise: numpy's reduction over a 3-wide axis is slow)
         small = np.maximum(np.maximum(small[..., 0], small[..., 1]), small[..., 2])
     return flat_tone(small) is not None
 
@@ -72,7 +72,7 @@ def flatten_transparency(image: np.ndarray) -> np.ndarray:
     """
     if image.ndim != 3 or image.shape[2] != 4:
         return image
-    *channels, alpha = cv2.split(image)  # far faster than contiguous copies of numpy's strided channel views
+    *channels, alpha = cv2.split(image)  # contiguous channels without numpy's slow strided copies
     rgb = cv2.merge(channels)
     visible = alpha > 127
     if visible.all() or not visible.any():

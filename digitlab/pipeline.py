@@ -461,9 +461,9 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     batch = np.stack(finals)
     n = len(batch)
     # Paths that end in the same image (every stroke / the biggest mark, on a one-stroke drawing) are read once.
-    first_of = {}
-    same_as = np.array([first_of.setdefault(final.tobytes(), len(first_of)) for final in batch])
-    distinct = batch[[same_as.tolist().index(k) for k in range(len(first_of))]]
+    numbered = {}  # an image's bytes -> its number among the distinct images
+    same_as = np.array([numbered.setdefault(final.tobytes(), len(numbered)) for final in batch])
+    distinct = batch[np.unique(same_as, return_index=True)[1]]
     m = len(distinct)
     vote_all = vote and n <= STROKE_VOTE_CONTENDERS
     read = stroke_width_batch(distinct) if vote_all else distinct
@@ -636,7 +636,7 @@ def recognize(
         reason = chosen.reason or "nothing left after preprocessing"
     alternatives += [Alternative(p.label, None, 0.0, 0.0, reason=p.reason) for p in paths if p.reason is not None]
     if finished and best == 0 and likeliest[0] is not None:  # read already, with the alternatives
-        _, indices, answers = likeliest
+        _, indices, _ = likeliest
         # its answer, as choose read it (across stroke widths where it votes)
         ladder = per_stage(indices, np.concatenate([likeliest_probs, probs[:1]]))[0]
     else:
