@@ -25,7 +25,7 @@ from .photo_stages import WORKING_SIDE
 # A 12 MP phone photo is 12e6 pixels; 50 MP covers today's largest phone sensors.
 MAX_PIXELS = int(os.environ.get("DIGITLAB_MAX_PIXELS", 50_000_000))
 # Every pipeline works on photos at WORKING_SIDE pixels on the long side, so big JPEGs are decoded at a reduced
-# size no smaller than that (a 12 MP photo at 2000x1500: 188 -> ~30 ms; it is shrunk to the working size next anyway).
+# size no smaller than that (they are shrunk to the working size next anyway).
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
