@@ -32,6 +32,22 @@ def _require_ink(image: np.ndarray, reason: str) -> None:
         raise NoDigit(reason)
 
 
+def percentiles(image: np.ndarray, percents) -> np.ndarray:
+    """``np.percentile(image, percents)`` (its linear method, to the last bit) for uint8 pictures, from a
+    256-bin histogram: np.percentile partitions every pixel, ~25x slower on a working-size picture."""
+    assert image.dtype == np.uint8, image.dtype
+    at_or_below = np.cumsum(cv2.calcHist([np.ascontiguousarray(image)], [0], None, [256], [0, 256]).ravel())
+    n = int(at_or_below[-1])
+    q = np.true_divide(np.asarray(percents, np.float64), 100)
+    virtual = (n - 1) * q  # NumPy's own steps, so the rounding is the same
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    rank = previous.astype(np.int64)
+    a = np.searchsorted(at_or_below, rank, side="right").astype(np.float64)
+    b = np.searchsorted(at_or_below, np.minimum(rank + 1, n - 1), side="right").astype(np.float64)
+    return np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma)
+
+
 # --- photo stages (whole image) ------------------------------------------------------------------
 
 
@@ -147,7 +163,7 @@ def ink_contrast(gray: np.ndarray) -> float:
     """How far the darkest pixels (the ink, ``DARKEST_SHARE``) lie below the paper's median tone."""
     step = max(1, max(gray.shape) // 512)
     sample = cv2.medianBlur(np.ascontiguousarray(gray[::step, ::step]), 3)  # single-pixel noise is not ink
-    ink, paper = np.percentile(sample, (100 * DARKEST_SHARE, 50))
+    ink, paper = percentiles(sample, (100 * DARKEST_SHARE, 50))
     return float(paper - ink)
 
 
@@ -185,7 +201,7 @@ def auto_polarity(gray: np.ndarray) -> np.ndarray:
 def paper_is_the_lighter_tone(gray: np.ndarray) -> bool:
     """The second opinion on polarity: paper covers most of a photo, so the median is the paper's tone."""
     step = max(1, max(gray.shape) // 256)
-    low, median, high = np.percentile(gray[::step, ::step], (1, 50, 99))
+    low, median, high = percentiles(gray[::step, ::step], (1, 50, 99))
     return median >= (low + high) / 2
 
 
@@ -282,15 +298,15 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
     """
     h, w = ink.shape
     if source != SOURCE_PHOTO:  # a flat canvas has no shadows: a bold drawing must not be taken for one
-        return [(LEVEL_ONLY, _minus_level(ink, np.median(ink)))]
+        return [(LEVEL_ONLY, _minus_level(ink, percentiles(ink, [50])[0]))]
     scale = min(1.0, 320 / max(h, w))
     small = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     k_wide = max(3, int(min(small.shape) * 0.18) | 1)
     opened = _octagon_open(small, k_wide)
     # Percentiles, not the range: a blob of ink (a filled loop) wider than the opening covers a
     # few per cent of the image; a shadow or a gradient covers much more.
-    low, high = np.percentile(opened, (2, 90))
-    level_only = (LEVEL_ONLY, _minus_level(ink, np.median(opened)))
+    low, median, high = percentiles(opened, (2, 50, 90))
+    level_only = (LEVEL_ONLY, _minus_level(ink, median))
     if high - low < EVEN_PAPER_SPREAD * 255:
         # Evenly lit paper (a scan, a drawing): subtract its level only. A narrow opening would
         # take a filled loop or a blob of ink for background and erase it.
@@ -494,8 +510,13 @@ def _straight_lines(mask: np.ndarray, extent_axis: int) -> np.ndarray:
     # of most images qualify for neither.
     along = mask if extent_axis == 1 else mask.T
     half = (length + 1) // 2
-    busy = np.flatnonzero((np.count_nonzero(along, axis=1) >= length)
-                          | along[:, :half].all(axis=1) | along[:, -half:].all(axis=1))
+    ends = (mask[:, :half], mask[:, -half:]) if extent_axis == 1 else (mask[:half], mask[-half:])
+
+    def ink_per_line(part):  # the 0/1 mask's row (column) sums: ~10x faster than np.count_nonzero along an axis
+        return cv2.reduce(part, 1 if extent_axis == 1 else 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+
+    busy = np.flatnonzero((ink_per_line(mask) >= length) | (ink_per_line(ends[0]) == half)
+                          | (ink_per_line(ends[1]) == half))
     if busy.size == 0:
         return lines
     opened = np.zeros_like(along)

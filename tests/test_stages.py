@@ -207,6 +207,19 @@ def test_components_on_the_ink_box_match_opencv_on_the_whole_image():
     assert seg.components(np.zeros((5, 5), np.uint8))[0] == 1
 
 
+def test_percentiles_from_the_histogram_are_numpys_to_the_last_bit(mnist):
+    # The stages' rules compare these levels with thresholds: the fast version must not move any of them.
+    from photosim import photo_digit
+    rng = np.random.default_rng(5)
+    pictures = [cv2.cvtColor(photo_digit(mnist.x_test[k], rng, condition), cv2.COLOR_RGB2GRAY)
+                for k, condition in enumerate(("clean", "typical", "hard", "closeup"))]
+    pictures += [mnist.x_test[7], np.full((3, 5), 200, np.uint8), rng.integers(0, 256, (1, 1), dtype=np.uint8)]
+    for picture in pictures:
+        for view in (picture, picture[::3, ::2]):
+            for percents in ((0.2, 50), (1, 50, 99), (2, 50, 90), [50], (0, 100), (33.3, 66.7, 95)):
+                assert np.array_equal(ps.percentiles(view, percents), np.percentile(view, percents))
+
+
 def test_speckled_pencil_stroke_is_not_thickened_into_a_blob(mnist, cnn):
     # Pencil on rough paper: the stroke is full of pinholes. Measured naively, its width is the
     # pinholes' spacing, and "thickening" it fills the digit's loops.
