@@ -62,6 +62,9 @@ FRAGMENT_PRIOR = 0.03
 FRAGMENT_INSIDE = 0.9
 FRAGMENT_GROWTH = 1.3
 FRAGMENT_OF_A_DIGIT = 0.5
+# A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
+# of the picture; on a blank grid page every reading is a piece, and the first is refused).
+LINE_PIECE_CHECKS = 4
 # The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
 FRAGMENT_CHECK_SIDE = 160
 
@@ -243,11 +246,14 @@ class Alternative:
     log_prior: float = 0.0  # log of the prior for the rules it overturned
     overturned: tuple[str, ...] = ()  # which decision stages it overturned
     faint: float | None = None  # the chosen reading of a photo: its marks' grey levels above the paper, if too few for ink
+    line_piece: bool = False  # a photo's reading whose marks are a piece of a longer straight line
 
     @property
     def verdict(self) -> str:
         if self.faint is not None:
             return f"refused: only {self.faint:.0f} grey levels above its paper, not ink"
+        if self.line_piece:
+            return "refused: a piece of a longer straight line that runs on beyond it"
         return "kept" if self.chosen else "rejected"
 
     def describe(self) -> str:
@@ -522,6 +528,17 @@ def _ink_above_paper(path: Hypothesis) -> float | None:
     return seg.ink_above_paper(grey, marks)
 
 
+def _runs_on_as_a_line(path: Hypothesis) -> bool:
+    """``seg.runs_on_as_a_line`` for the marks a path took, in the picture its threshold worked on."""
+    names = [stage.name for stage, _, _ in path.trail]
+    if "threshold" not in names:
+        return False
+    picture = path.trail[names.index("threshold") - 1][1]
+    marks = _marks(path)
+    return (picture is not None and marks is not None and picture.shape == marks.shape
+            and seg.runs_on_as_a_line(picture, marks))
+
+
 def _differ_only_in_lighting(a: Hypothesis, b: Hypothesis) -> bool:
     keys = (set(a.choices) | set(b.choices)) - {"lighting"}
     return a.choices.get("lighting") != b.choices.get("lighting") and all(a.choices.get(k) == b.choices.get(k) for k in keys)
@@ -609,15 +626,25 @@ def recognize(
     final = None
     if finished:
         best, probs, scores, total, likeliest_probs = weighed
-        # On a photo, the chosen reading's marks must stand above their paper as ink does (checked for it alone:
-        # choosing the best reading that is ink instead read more empty pages as digits, tuning seeds 6 of 150 -> 10).
+        # On a photo, the chosen reading's marks must not be a piece of a longer line (a grid, ruling, a shadow's
+        # edge), which both models take for a 1: the next readings are tried instead (the digit may be another mark).
+        pieces = set()
+        if verifier is not None and source == ps.SOURCE_PHOTO:
+            for k in np.argsort(-total, kind="stable")[:LINE_PIECE_CHECKS]:
+                if not _runs_on_as_a_line(finished[k]):
+                    best = int(k)
+                    break
+                pieces.add(int(k))
+        line_piece = best in pieces
+        # ... and must stand above their paper as ink does (checked for the chosen alone: choosing the best reading
+        # that is ink instead read more empty pages as digits, tuning seeds 6 of 150 -> 10).
         above = _ink_above_paper(finished[best]) if verifier is not None and source == ps.SOURCE_PHOTO else None
-        faint = above if above is not None and above < seg.INK_ABOVE_PAPER else None
+        faint = above if above is not None and above < seg.INK_ABOVE_PAPER and not line_piece else None
         chosen, final = finished[best], finals[best]
         for k, p in enumerate(finished):
             alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
                                             chosen=k == best, log_prior=p.log_prior, overturned=p.overturned,
-                                            faint=faint if k == best else None))
+                                            faint=faint if k == best else None, line_piece=k in pieces))
         order = np.argsort(-total, kind="stable")
         alternatives = [alternatives[k] for k in order]
         refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
@@ -631,6 +658,9 @@ def recognize(
         elif faint is not None:
             reason = (f"nothing here looks like ink: the best candidate ({chosen.label}) stands only {faint:.0f} "
                       "grey levels above the paper around it (paper grain, or a shadow's soft edge)")
+        elif line_piece:
+            reason = (f"nothing here looks like a written digit: the best candidate ({chosen.label}) is a piece of a "
+                      "longer straight line that runs on beyond it (ruling, a grid, a shadow's or a table's edge)")
     else:
         chosen = paths[0]
         reason = chosen.reason or "nothing left after preprocessing"

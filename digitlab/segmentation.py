@@ -391,3 +391,54 @@ def ink_above_paper(grey: np.ndarray, marks: np.ndarray, origin: tuple[int, int]
         return None
     local = grey[y0:y1, x0:x1]
     return float(np.percentile(local[near > 0], 75) - np.median(local[ring]))
+
+
+# A straight bar at least this many times longer than it is thick, and solid across (95% of its ink within
+# LINE_PIECE_SPREAD of its thickness from its axis), may be a piece of a longer line: a 0 or a 7 is neither.
+LINE_PIECE_ELONGATION = 8
+LINE_PIECE_SPREAD = 0.75
+# Beyond both its ends (where the picture reaches on), the bar's line stands out from its sides by at least this
+# share of the bar's own contrast: a ruled or grid line, or a shadow's or table's edge, that the threshold cut
+# into a piece (simulated blank pages: 0.66-1.07; the ends of written 1s, tuning photos and real sets: 0.15 at most).
+LINE_RUNS_ON = 0.5
+
+
+def runs_on_as_a_line(picture: np.ndarray, marks: np.ndarray) -> bool:
+    """Whether ``marks`` are one straight bar whose line runs on beyond both its ends in ``picture`` (ink bright,
+    the picture the marks were thresholded from): a piece of a longer line, not a 1 that someone wrote.
+
+    A written stroke ends where the pen lifted; a ruled line or a shadow's edge goes on, fainter where the
+    threshold dropped it. The picture is sampled in a strip along the bar's axis (OpenCV's remap), one
+    bar-length beyond each end; the line's contrast there is the strip's centre over its sides.
+    """
+    points = cv2.findNonZero((marks > 0).astype(np.uint8))
+    if points is None or len(points) < 2 * LINE_PIECE_ELONGATION:
+        return False
+    points = points.reshape(-1, 2).astype(np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    along = (points - (x0, y0)) @ np.float32((vx, vy))
+    across = (points - (x0, y0)) @ np.float32((-vy, vx))
+    length = float(along.max() - along.min()) + 1
+    thickness = len(points) / length
+    if length < LINE_PIECE_ELONGATION * thickness or np.percentile(np.abs(across), 95) > LINE_PIECE_SPREAD * thickness + 1:
+        return False
+    reach, gap = int(np.ceil(3 * thickness + 4)), int(np.ceil(2 * thickness + 2))  # the sides; the ends' blur skipped
+    s = np.arange(along.min() - length - gap, along.max() + length + gap + 1, dtype=np.float32)
+    u = np.arange(-reach, reach + 1, dtype=np.float32)
+    ss, uu = np.meshgrid(s, u)
+    strip = cv2.remap(picture.astype(np.float32), x0 + ss * vx - uu * vy, y0 + ss * vy + uu * vx, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+    centre, sides = strip[np.abs(u) <= thickness / 2 + 1], strip[np.abs(u) >= thickness + 2]
+    inside = ~np.isnan(centre).any(axis=0) & ~np.isnan(sides).any(axis=0)
+    contrast = np.full(s.shape, np.nan, np.float32)
+    contrast[inside] = centre[:, inside].max(axis=0) - np.median(sides[:, inside], axis=0)
+    bar = (s >= along.min() + 0.1 * length) & (s <= along.max() - 0.1 * length) & inside
+    own = float(np.median(contrast[bar])) if bar.any() else 0.0
+    if own <= 0:
+        return False
+    ends = []
+    for lo, hi in ((along.max() + gap, along.max() + gap + length), (along.min() - gap - length, along.min() - gap)):
+        beyond = (s >= lo) & (s <= hi) & inside
+        if beyond.sum() >= 0.25 * length:  # the picture reaches on there
+            ends.append(float(np.median(contrast[beyond])) >= LINE_RUNS_ON * own)
+    return bool(ends) and all(ends)

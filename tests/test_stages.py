@@ -265,6 +265,44 @@ def test_table_edge_beside_the_page_is_not_taken_for_the_digit(mnist, cnn):
     assert result.digit == 5, result.summary()
 
 
+def squared_page(stretch_darker: bool, written_one: bool) -> np.ndarray:
+    """A phone photo of squared paper; one grid line a little darker over a stretch; perhaps a 1 written on it."""
+    page = np.full((900, 1200, 3), 232, np.float32)
+    for x in range(40, 1200, 60):
+        cv2.line(page, (x, 0), (x, 899), (190, 200, 225), 2)
+    for y in range(30, 900, 60):
+        cv2.line(page, (0, y), (1199, y), (190, 200, 225), 2)
+    if stretch_darker:  # the print, or the light, makes a stretch of the line stand out enough to pass the threshold
+        cv2.line(page, (520, 300), (520, 520), (172, 182, 218), 3)
+    if written_one:
+        cv2.line(page, (790, 320), (800, 540), (40, 40, 60), 9)
+    page = cv2.GaussianBlur(page, (0, 0), 1.0) + np.random.default_rng(0).normal(0, 6, page.shape)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_a_stretch_of_a_grid_line_is_not_read_as_a_1_but_a_written_1_is(cnn):
+    blank = recognize(squared_page(stretch_darker=True, written_one=False), classifier=cnn)
+    assert blank.digit is None and "longer straight line" in blank.reason, blank.summary()
+    assert [a.verdict for a in blank.alternatives if a.chosen] == [
+        "refused: a piece of a longer straight line that runs on beyond it"]
+    for stretch in (False, True):
+        written = recognize(squared_page(stretch_darker=stretch, written_one=True), classifier=cnn)
+        marks = next(s.image for s in written.stages if s.stage.name == "isolate")
+        assert written.digit == 1 and seg.bounding_box(marks)[2] > 700, written.summary()  # the written 1's marks
+
+
+def test_a_straight_bar_runs_on_only_where_its_line_does():
+    picture = np.zeros((300, 300), np.uint8)
+    cv2.line(picture, (150, 20), (150, 280), 80, 2)  # a line, top to bottom
+    cv2.line(picture, (150, 110), (150, 190), 120, 2)  # the stretch of it the threshold keeps
+    marks = (picture > 100).astype(np.uint8)
+    assert seg.runs_on_as_a_line(picture, marks)
+    picture[picture == 80] = 0  # a stroke that ends where it ends: a written 1
+    assert not seg.runs_on_as_a_line(picture, marks)
+    ring = cv2.circle(np.zeros((300, 300), np.uint8), (150, 150), 60, 120, 6)  # not a straight bar at all
+    assert not seg.runs_on_as_a_line(ring, ring > 0)
+
+
 def test_a_small_loop_drawn_with_a_thick_pen_is_also_tried_open():
     """Closing pinholes closes the tiny loop of a 6 drawn small and bold; the open loop is offered too."""
     six = np.zeros((60, 40), np.uint8)
