@@ -62,11 +62,11 @@ FRAGMENT_PRIOR = 0.03
 FRAGMENT_INSIDE = 0.9
 FRAGMENT_GROWTH = 1.3
 FRAGMENT_OF_A_DIGIT = 0.5
+# The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
+FRAGMENT_CHECK_SIDE = 160
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
 LINE_PIECE_CHECKS = 4
-# The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
-FRAGMENT_CHECK_SIDE = 160
 
 
 # Paths through pictures of at least this many values are worked on in parallel: any photo at the working size
