@@ -628,9 +628,10 @@ def recognize(
         best, probs, scores, total, likeliest_probs = weighed
         # On a photo, the chosen reading's marks must not be a piece of a longer line (a grid, ruling, a shadow's
         # edge), which both models take for a 1: the next readings are tried instead (the digit may be another mark).
+        order = np.argsort(-total, kind="stable")
         pieces = set()
         if verifier is not None and source == ps.SOURCE_PHOTO:
-            for k in np.argsort(-total, kind="stable")[:LINE_PIECE_CHECKS]:
+            for k in order[:LINE_PIECE_CHECKS]:
                 if not _runs_on_as_a_line(finished[k]):
                     best = int(k)
                     break
@@ -645,7 +646,6 @@ def recognize(
             alternatives.append(Alternative(p.label, int(probs[k].argmax()), float(probs[k].max()), float(scores[k]),
                                             chosen=k == best, log_prior=p.log_prior, overturned=p.overturned,
                                             faint=faint if k == best else None, line_piece=k in pieces))
-        order = np.argsort(-total, kind="stable")
         alternatives = [alternatives[k] for k in order]
         refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
         if verifier is not None and scores[best] < refuse_below:
