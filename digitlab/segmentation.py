@@ -428,10 +428,13 @@ def runs_on_as_a_line(picture: np.ndarray, marks: np.ndarray) -> bool:
     ss, uu = np.meshgrid(s, u)
     strip = cv2.remap(picture.astype(np.float32), x0 + ss * vx - uu * vy, y0 + ss * vy + uu * vx, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
-    centre, sides = strip[np.abs(u) <= thickness / 2 + 1], strip[np.abs(u) >= thickness + 2]
-    inside = ~np.isnan(centre).any(axis=0) & ~np.isnan(sides).any(axis=0)
+    centre = strip[np.abs(u) <= thickness / 2 + 1]
+    # A line near the frame's edge has one side in view: either side, wholly in the picture, gives its paper.
+    sides = np.concatenate([np.where(np.isnan(side).any(axis=0), np.nan, side)
+                            for side in (strip[u <= -thickness - 2], strip[u >= thickness + 2])])
+    inside = ~np.isnan(centre).any(axis=0) & ~np.isnan(sides).all(axis=0)
     contrast = np.full(s.shape, np.nan, np.float32)
-    contrast[inside] = centre[:, inside].max(axis=0) - np.median(sides[:, inside], axis=0)
+    contrast[inside] = centre[:, inside].max(axis=0) - np.nanmedian(sides[:, inside], axis=0)
     bar = (s >= along.min() + 0.1 * length) & (s <= along.max() - 0.1 * length) & inside
     own = float(np.median(contrast[bar])) if bar.any() else 0.0
     if own <= 0:

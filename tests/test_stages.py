@@ -303,6 +303,17 @@ def test_a_straight_bar_runs_on_only_where_its_line_does():
     assert not seg.runs_on_as_a_line(ring, ring > 0)
 
 
+def test_a_line_beside_the_frames_edge_is_judged_from_the_side_in_view():
+    for x in (2, 297):  # a cell's border, 2 px from the crop's edge: one side of it is out of the picture
+        picture = np.zeros((300, 300), np.uint8)
+        cv2.line(picture, (x, 20), (x, 280), 80, 1)
+        cv2.line(picture, (x, 110), (x, 190), 120, 1)
+        marks = (picture > 100).astype(np.uint8)
+        assert seg.runs_on_as_a_line(picture, marks)
+        picture[picture == 80] = 0
+        assert not seg.runs_on_as_a_line(picture, marks)
+
+
 def test_a_small_loop_drawn_with_a_thick_pen_is_also_tried_open():
     """Closing pinholes closes the tiny loop of a 6 drawn small and bold; the open loop is offered too."""
     six = np.zeros((60, 40), np.uint8)
