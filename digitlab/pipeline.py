@@ -539,34 +539,81 @@ def _runs_on_as_a_line(path: Hypothesis) -> bool:
             and seg.runs_on_as_a_line(picture, marks))
 
 
-def _differ_only_in_lighting(a: Hypothesis, b: Hypothesis) -> bool:
-    keys = (set(a.choices) | set(b.choices)) - {"lighting"}
-    return a.choices.get("lighting") != b.choices.get("lighting") and all(a.choices.get(k) == b.choices.get(k) for k in keys)
+# Decisions that only add or keep ink of the same marks: where two paths differ in one of these alone, the one
+# whose marks are a part of the other's is a fragment (shadow-following lighting breaks a bold stroke; the threshold's
+# fixed level erases the fainter side of a digit in a dim photo, which the stretched contrast keeps).
+FRAGMENT_DECISIONS = ("lighting", "contrast")
+
+
+def _differ_only_in(a: Hypothesis, b: Hypothesis, decision: str) -> bool:
+    keys = (set(a.choices) | set(b.choices)) - {decision}
+    return a.choices.get(decision) != b.choices.get(decision) and all(a.choices.get(k) == b.choices.get(k) for k in keys)
+
+
+def _is_fragment(part: np.ndarray | None, whole: np.ndarray | None) -> bool:
+    """Whether the marks ``part`` (a mask) lie inside ``whole`` and are clearly less ink."""
+    if part is None or whole is None:
+        return False
+    area = int(np.count_nonzero(part))
+    return (0 < area and np.count_nonzero(whole) >= FRAGMENT_GROWTH * area
+            and np.count_nonzero(part & whole) >= FRAGMENT_INSIDE * area)
 
 
 def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndarray:
     """log(FRAGMENT_PRIOR) for each path whose marks are a part of what another path reads as a digit.
 
     Lighting that follows a shadow can break a bold stroke; the piece left (the top loop of an
-    8) is a fine digit by itself. The path that differs only in its lighting and reads the whole
-    mark as a digit explains more of the same ink, and is the better account of the picture.
+    8) is a fine digit by itself. Faint ink under the threshold's fixed level loses its fainter
+    strokes (a 7's bar). The path that differs only in that decision and reads the whole mark as a
+    digit explains more of the same ink, and is the better account of the picture.
     (Between other decisions, more ink is often a digit with a border or a dot attached.)
     """
     out = np.zeros(len(paths), np.float32)
-    if len({p.choices.get("lighting") for p in paths}) < 2:
-        return out  # one lighting only (a drawing, a flat canvas): nothing to compare
+    decisions = [d for d in FRAGMENT_DECISIONS if len({p.choices.get(d) for p in paths}) > 1]
+    if not decisions:
+        return out  # one lighting and one contrast only (a drawing, a flat canvas): nothing to compare
     masks = [_marks_mask(p) for p in paths]
-    areas = [0 if m is None else int(np.count_nonzero(m)) for m in masks]
     for i, mi in enumerate(masks):
-        if mi is None or areas[i] == 0:
-            continue
         for j, mj in enumerate(masks):
-            if (j != i and mj is not None and scores[j] >= FRAGMENT_OF_A_DIGIT and areas[j] >= FRAGMENT_GROWTH * areas[i]
-                    and _differ_only_in_lighting(paths[i], paths[j])
-                    and np.count_nonzero(mi & mj) >= FRAGMENT_INSIDE * areas[i]):
+            if (j != i and scores[j] >= FRAGMENT_OF_A_DIGIT and any(_differ_only_in(paths[i], paths[j], d) for d in decisions)
+                    and _is_fragment(mi, mj)):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
     return out
+
+
+def _fallback_completes(path: Hypothesis, source: str) -> bool:
+    """Whether a fallback decision's alternative, taken on ``path`` with its other choices kept, finds more ink
+    around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes).
+
+    Then the reading may be a fragment, though a convincing one, and the fallbacks are worth weighing.
+    """
+    for at, (stage, _, skipped) in enumerate(path.trail):
+        if stage.fallback and stage.options is not None and not skipped and at > 0:
+            break
+    else:
+        return False
+    try:
+        options = stage.options(path.trail[at - 1][1], source)
+        if len(options) < 2:
+            return False
+        label, picture = options[1][:2]
+        whole = Hypothesis(path.trail[:at], path.choices).then(stage, picture, choice=label, prior=stage.overturn_prior)
+        for later, _, skipped in path.trail[at + 1:]:
+            if skipped:
+                whole = whole.then(later, whole.output, True)
+            elif later.options is None:
+                whole = whole.then(later, later.func(whole.output))
+            else:
+                taken = [o for o in later.options(whole.output, source) if o[0] == path.choices.get(later.name)]
+                if not taken:
+                    return False
+                whole = whole.then(later, taken[0][1], choice=taken[0][0])
+            if later.name == ISOLATE_STAGE.name:
+                return _is_fragment(_marks_mask(path), _marks_mask(whole))
+    except NoDigit:
+        return False
+    return False
 
 
 def _finished(paths: list[Hypothesis]) -> tuple[list[Hypothesis], list[np.ndarray]]:
@@ -619,7 +666,9 @@ def recognize(
 
     paths, finished, finals, weighed, likeliest = weigh(fallbacks=False)
     has_fallbacks = any(s.fallback or s.fallback_options for s in stages)
-    if verifier is not None and has_fallbacks and (weighed is None or weighed[2].max() < FALLBACK_BELOW):
+    # The fallbacks are weighed where no reading convinced the verifier, or where the chosen one may be a fragment.
+    if verifier is not None and has_fallbacks and (weighed is None or weighed[2].max() < FALLBACK_BELOW
+                                                   or _fallback_completes(finished[weighed[0]], source)):
         paths, finished, finals, weighed, likeliest = weigh(fallbacks=True)
     alternatives = []
     reason = None

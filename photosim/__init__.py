@@ -344,6 +344,21 @@ def faint_digit(digit28: np.ndarray, rng: np.random.Generator, size: tuple[int, 
     return np.clip(faint, 0, 255).astype(np.uint8)
 
 
+def uneven_pencil_digit(digit28: np.ndarray, rng: np.random.Generator, weakest: float = 0.4,
+                        size: tuple[int, int] = (600, 800)) -> np.ndarray:
+    """A pencil digit in dim light, pressed harder at one side: its ink fades across the digit, from
+    ~40 grey levels below the paper to ``weakest`` of that (a 7's bar fainter than its stem)."""
+    photo = photo_digit(digit28, rng, "clean", size, paper="white").astype(np.float32)
+    columns = np.flatnonzero((photo.min(axis=2) < 150).any(axis=0))
+    across = np.clip((np.arange(size[1]) - columns[0]) / max(1, columns[-1] - columns[0]), 0, 1)
+    if rng.random() < 0.5:
+        across = across[::-1]
+    pressure = (weakest + (1 - weakest) * across)[None, :, None]
+    paper_level = rng.uniform(120, 190)
+    faint = paper_level + (photo - 244) * 0.2 * pressure + rng.normal(0, 2, photo.shape)
+    return np.clip(faint, 0, 255).astype(np.uint8)
+
+
 def two_stroke_five(side: int = 560, gap: float = 0.08, transparent: bool = True) -> np.ndarray:
     """A 5 drawn as people do in a browser: the body, then the flag as a second stroke that does not touch it."""
     ink = np.zeros((side, side), np.uint8)
