@@ -43,7 +43,8 @@ NOT_A_DIGIT_BELOW_DRAWN = 0.02
 # When the rules' own reading ends in "no digit" (noise, texture, blank), another reading overturns that
 # only if the verifier is this sure of it: searching many readings of noise finds digit-like shapes.
 OVERTURN_NO_DIGIT_BELOW = 0.95
-# Fallback decisions (faint ink stretched) are tried only when no reading is a digit to the verifier at this level.
+# Fallback decisions (faint ink stretched) are tried when no reading is a digit to the verifier at this level
+# (or when the stretch finds more ink around the chosen reading's marks: it may be a fragment).
 FALLBACK_BELOW = 0.95
 # How likely each decision rule is wrong, a priori: a choice other than the rule's costs this factor,
 # so an alternative must look clearly more like a digit to win (bench/tune_choice.py, tuning seeds).
