@@ -136,7 +136,7 @@ ROBUST_DIGIT_STAGES = (
           "Cut away the empty margin around the digit.",
           ms.crop_to_ink),
     Stage("stroke", "Normalise stroke width",
-          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width (where closing pinholes closed a loop, the open loop is tried too; where nothing convinced the verifier, bold strokes thinned further).",
+          "Thicken thin pen lines and thin thick brush strokes to MNIST's stroke width (where closing pinholes closed a loop, the open loop is tried too; where pieces lie a gap apart, joined too; where nothing convinced the verifier, bold strokes thinned further).",
           ms.normalize_stroke, options=ms.stroke_options, overturn_prior=STROKE_PRIOR,
           fallback_options=ms.thinner_stroke_options),
     Stage("fit", "Fit into 20x20",
@@ -546,8 +546,14 @@ def _runs_on_as_a_line(path: Hypothesis) -> bool:
 FRAGMENT_DECISIONS = ("lighting", "contrast")
 
 
+# Decisions taken after the marks are found: they do not change which marks a path took, so paths that differ in them
+# too are compared all the same (a fragment whose pieces are joined across a gap is still a fragment).
+_AFTER_THE_MARKS = frozenset(stage.name for stage in ROBUST_DIGIT_STAGES)
+
+
 def _differ_only_in(a: Hypothesis, b: Hypothesis, decision: str) -> bool:
-    keys = (set(a.choices) | set(b.choices)) - {decision}
+    """Whether two paths took different ``decision``s and the same choices at every other stage up to the marks."""
+    keys = (set(a.choices) | set(b.choices)) - {decision} - _AFTER_THE_MARKS
     return a.choices.get(decision) != b.choices.get(decision) and all(a.choices.get(k) == b.choices.get(k) for k in keys)
 
 

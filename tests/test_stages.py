@@ -327,6 +327,46 @@ def test_a_small_loop_drawn_with_a_thick_pen_is_also_tried_open():
     assert [label for label, _ in ms.stroke_options(ms.crop_to_ink(thin))] == ["gaps closed"]
 
 
+def test_pieces_a_gap_splits_are_joined_and_pieces_far_apart_are_not():
+    """A 7 whose stem a gap of about twice its stroke width splits from the bar is offered joined; a 1 beside a
+    dot far off, a plain 0 and a 7 in one piece are not."""
+    def pieces(image):
+        return cv2.connectedComponents((image > 0).astype(np.uint8))[0] - 1
+
+    seven = np.zeros((64, 44), np.uint8)
+    cv2.line(seven, (4, 6), (40, 6), 255, 8)  # the bar
+    cv2.line(seven, (36, 22), (20, 60), 255, 8)  # the stem, its top about 2 stroke widths under the bar
+    options = dict(ms.stroke_options(ms.crop_to_ink(seven)))
+    assert pieces(options["gaps closed"]) == 2
+    assert pieces(options["pieces joined across gaps"]) == 1
+    whole = seven.copy()
+    cv2.line(whole, (36, 6), (36, 22), 255, 8)
+    far = np.zeros((64, 64), np.uint8)
+    cv2.line(far, (8, 4), (8, 60), 255, 8)
+    cv2.circle(far, (58, 8), 4, 255, -1)  # a dot beside the 1, six stroke widths away
+    ring = np.zeros((60, 40), np.uint8)
+    cv2.circle(ring, (20, 30), 14, 255, 3)
+    for image in (whole, far, ring):
+        assert "pieces joined across gaps" not in dict(ms.stroke_options(ms.crop_to_ink(image)))
+
+
+def test_a_fragment_is_one_whatever_is_decided_after_its_marks():
+    """Paths compared for fragments differ in one lighting or contrast decision; the stroke stage comes after the
+    marks are found, so a piece joined across a gap is compared with the whole as the piece itself is."""
+    from digitlab.pipeline import Hypothesis, _differ_only_in
+
+    def path(**choices):
+        return Hypothesis(choices=choices)
+
+    whole = path(lighting="paper level subtracted", isolate="the mark with the most ink", stroke="gaps closed")
+    piece = path(lighting="smooth background subtracted", isolate="the mark with the most ink",
+                 stroke="pieces joined across gaps")
+    assert _differ_only_in(piece, whole, "lighting")
+    other_marks = path(lighting="smooth background subtracted", isolate="its biggest stroke alone", stroke="gaps closed")
+    assert not _differ_only_in(other_marks, whole, "lighting")
+    assert not _differ_only_in(path(**{**whole.choices, "stroke": "loops kept open"}), whole, "lighting")
+
+
 @pytest.mark.parametrize("drift", [14, 16])
 def test_a_tilted_cell_borders_leftover_piece_is_not_the_digit(mnist, cnn, drift):
     """A register cell's border, tilted a few degrees: the straight opening erases most of it, and the piece it
