@@ -572,7 +572,8 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     Lighting that follows a shadow can break a bold stroke; the piece left (the top loop of an
     8) is a fine digit by itself. Faint ink under the threshold's fixed level loses its fainter
     strokes (a 7's bar). The path that differs only in that decision and reads the whole mark as a
-    digit explains more of the same ink, and is the better account of the picture.
+    digit explains more of the same ink, and is the better account of the picture. The whole is judged as the digit
+    stages' rules leave it (joining a whole's pieces to something else can make a digit of marks that are not one).
     (Between other decisions, more ink is often a digit with a border or a dot attached.)
     """
     out = np.zeros(len(paths), np.float32)
@@ -582,8 +583,8 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     masks = [_marks_mask(p) for p in paths]
     for i, mi in enumerate(masks):
         for j, mj in enumerate(masks):
-            if (j != i and scores[j] >= FRAGMENT_OF_A_DIGIT and any(_differ_only_in(paths[i], paths[j], d) for d in decisions)
-                    and _is_fragment(mi, mj)):
+            if (j != i and scores[j] >= FRAGMENT_OF_A_DIGIT and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
+                    and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
     return out
