@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from scipy import ndimage
+from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import cdist
 
 from .errors import NoDigit
@@ -160,28 +161,23 @@ def bridge_gaps(image: np.ndarray, up_to: float = BRIDGE_GAPS_UP_TO) -> np.ndarr
     if n <= 2:
         return None
     width = TARGET_STROKE_RATIO * max(mask.shape)
-    outlines = []
-    for i in range(1, n):
-        contours, _ = cv2.findContours((labels == i).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        outlines.append(np.vstack([c[:, 0] for c in contours]))
-    gaps = []
-    for i in range(len(outlines)):
-        for j in range(i + 1, len(outlines)):
+    outlines = [np.vstack([c[:, 0] for c in cv2.findContours((labels == i).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                                               cv2.CHAIN_APPROX_NONE)[0]]) for i in range(1, n)]
+    gaps = np.zeros((n - 1, n - 1))  # the narrowest gap between two pieces; 0: too wide to join
+    ends = {}
+    for i in range(n - 1):
+        for j in range(i + 1, n - 1):
             d = cdist(outlines[i], outlines[j])
             a, b = np.unravel_index(np.argmin(d), d.shape)
-            if d[a, b] <= up_to * width:
-                gaps.append((d[a, b], i, j, outlines[i][a], outlines[j][b]))
-    group = list(range(len(outlines)))
-    def root(k):
-        while group[k] != k:
-            k = group[k]
-        return k
+            if d[a, b] <= up_to * width:  # separate 8-connected pieces are at least 2 px apart, never 0
+                gaps[i, j], ends[i, j] = d[a, b], (outlines[i][a], outlines[j][b])
+    if not ends:
+        return None
     bridged = mask * 255
-    for _, i, j, p, q in sorted(gaps, key=lambda g: g[0]):
-        if root(i) != root(j):
-            group[root(i)] = root(j)
-            cv2.line(bridged, tuple(int(v) for v in p), tuple(int(v) for v in q), 255, max(1, round(width)))
-    return bridged if gaps else None
+    for i, j in zip(*minimum_spanning_tree(gaps).nonzero()):
+        p, q = ends[min(i, j), max(i, j)]
+        cv2.line(bridged, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), 255, max(1, round(width)))
+    return bridged
 
 
 def thinner_stroke_options(image: np.ndarray, source: str = "photo") -> list[tuple[str, np.ndarray]]:
