@@ -447,17 +447,36 @@ def _ink_levels(flat: np.ndarray) -> tuple[float, float]:
     strongest = float(flat.max())
     if strongest < MIN_INK_CONTRAST * 255:
         raise NoDigit("blank image: nothing stands out from the background")
-    otsu, _ = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    low = max(otsu, MIN_INK_CONTRAST * 255)
-    # The 95th percentile of the ink above the low level, from the histogram (np.percentile sorts).
-    above = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()[int(low) + 1:]
+    # One histogram gives both levels (cv2.threshold's Otsu would count every pixel again).
+    histogram = cv2.calcHist([flat], [0], None, [256], [0, 256]).ravel()
+    low = max(otsu_level(histogram), MIN_INK_CONTRAST * 255)
+    # The 95th percentile of the ink above the low level (np.percentile sorts).
+    above = histogram[int(low) + 1:]
     strong = int(low) + 1 + int(np.searchsorted(np.cumsum(above), 0.95 * above.sum())) if above.sum() else strongest
     return low, max(low, 0.5 * strong)
 
 
+def otsu_level(histogram: np.ndarray) -> float:
+    """Otsu's level from a 256-bin histogram, as ``cv2.threshold(..., THRESH_OTSU)`` finds it from the pixels:
+    the first level that maximises the variance between the pixels at or below it and those above."""
+    p = histogram.astype(np.float64) / histogram.sum()
+    levels = np.arange(256, dtype=np.float64)
+    q1 = np.cumsum(p)
+    q2 = 1.0 - q1
+    mass1 = np.cumsum(levels * p)
+    mu = mass1[-1]
+    eps = np.finfo(np.float32).eps  # OpenCV skips levels where either side is (almost) empty
+    valid = (np.minimum(q1, q2) >= eps) & (np.maximum(q1, q2) <= 1.0 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu1 = mass1 / q1
+        mu2 = (mu - q1 * mu1) / q2
+        between = np.where(valid, q1 * q2 * (mu1 - mu2) ** 2, 0.0)
+    return float(np.argmax(between)) if between.max() > 0 else 0.0
+
+
 def _hysteresis(flat: np.ndarray, low: float, high: float) -> np.ndarray:
     """The pixels above ``low`` that touch one above ``high``, at their grey level; the rest zeroed."""
-    candidates = (flat > low).astype(np.uint8)
+    candidates = cv2.threshold(flat, low, 1, cv2.THRESH_BINARY)[1]  # flat > low, as 0/1 (uint8 levels are whole)
     # Label only the box around the candidates: on a photo the ink is a small part of the frame.
     x, y, w, h = cv2.boundingRect(candidates)
     box = (slice(y, y + h), slice(x, x + w))

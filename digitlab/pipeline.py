@@ -266,7 +266,8 @@ class Alternative:
 
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
-            limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False) -> list[Hypothesis]:
+            limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False,
+            memo: dict | None = None) -> list[Hypothesis]:
     """Run the stages in order, branching at decision stages; the rule's path comes first.
 
     Fallback decisions (``Stage.fallback``) branch, and ``Stage.fallback_options`` are offered, only when
@@ -275,9 +276,22 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
     A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
     are open, later alternatives are dropped (the rule's choices always stay); so are paths
     whose log prior falls more than ``within`` below the likeliest's (0: only its ties).
+
+    ``memo`` (a dict kept between calls on the same image and source) keeps each stage's outcome per input
+    picture, so a second exploration with the fallbacks works only on what they change.
     """
     def outcome(stage, picture):
         """The stage's options for one path's picture, or the NoDigit that ends the path."""
+        if memo is None:
+            return fresh_outcome(stage, picture)
+        branches = stage.options is not None and alternatives and (fallbacks or not stage.fallback)
+        key = (stage.name, id(picture), branches, fallbacks and stage.fallback_options is not None)
+        kept = memo.get(key)
+        if kept is None or kept[0] is not picture:  # the picture is held, so its id is not reused while kept
+            kept = memo[key] = (picture, fresh_outcome(stage, picture))
+        return kept[1]
+
+    def fresh_outcome(stage, picture):
         try:
             if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
                 options = stage.options(picture, source)
@@ -661,8 +675,10 @@ def recognize(
     # across stroke widths. A photo's strokes are measured from its ink; the vote did not help them and costs time.
     vote = source != ps.SOURCE_PHOTO
 
+    memo = {}
+
     def weigh(fallbacks: bool):
-        paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks)
+        paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks, memo=memo)
         finished, finals = _finished(paths)
         fragments = None if verifier is None else (lambda scores: _fragment_log_priors(finished, scores))
         # The likeliest path's ladder is read in the same call: the path chosen is most often that one.

@@ -122,7 +122,7 @@ def ink_components(ink: np.ndarray):
     while spanning most of it (page edge, table), are not kept.
     """
     h, w = ink.shape
-    mask = (ink > 0).astype(np.uint8)
+    mask = (ink > 0).view(np.uint8)
     n, labels, stats = components(mask)
     if n <= 1:
         return labels, stats, []
@@ -327,8 +327,8 @@ def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
     A squared paper's grid is thinner than the pen's strokes, unless the pen is thin too: so this is
     one more hypothesis for the verifier to judge, never the rule.
     """
-    mask = (ink > 0).astype(np.uint8)
-    total = int(mask.sum())
+    mask = (ink > 0).view(np.uint8)
+    total = cv2.countNonZero(mask)
     if not total:
         return None
     # Only the box around the ink (with room for the kernel, where the frame allows) needs opening: this runs
@@ -344,7 +344,7 @@ def without_thin_lines(ink: np.ndarray) -> np.ndarray | None:
     at_edge = (left_x == 0) | (top_y == 0) | (left_x + stats[:, 2] == cols) | (top_y + stats[:, 3] == rows)
     at_edge[0] = True
     kept = ~at_edge[labels]
-    left = int(kept.sum())
+    left = int(np.count_nonzero(kept))
     if left > (1 - THIN_LINES_MIN_SHARE) * total or left < THIN_LINES_LEAVE * total:
         return None
     out = np.zeros_like(ink)

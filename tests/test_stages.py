@@ -414,6 +414,47 @@ def test_paths_worked_on_in_parallel_end_as_they_do_one_by_one(mnist, cnn, monke
         assert all((x is None and y is None) or np.array_equal(x, y) for (_, x, _), (_, y, _) in zip(a.trail, b.trail))
 
 
+def test_an_exploration_with_the_fallbacks_reuses_the_first_and_ends_as_a_fresh_one(mnist):
+    # recognize explores twice where nothing convinced the verifier; the second, with the fallbacks, takes every
+    # stage outcome the fallbacks do not change from the first (a dim photo: the faint-ink stretch is a fallback).
+    import photosim as sim
+    from digitlab import pipeline
+
+    photo = sim.faint_digit(mnist_digit(mnist, 3), np.random.default_rng(4))
+    stages = pipeline.get_pipeline("robust")
+    memo = {}
+    pipeline.explore(photo, stages, memo=memo)
+    first = len(memo)
+    reused = pipeline.explore(photo, stages, fallbacks=True, memo=memo)
+    worked_on = {}
+    fresh = pipeline.explore(photo, stages, fallbacks=True, memo=worked_on)
+    # The fallbacks' stages and the paths they open were new; the stages before them were taken from the first.
+    assert 0 < len(memo) - first < len(worked_on)
+    assert [(p.label, p.reason, p.log_prior) for p in reused] == [(p.label, p.reason, p.log_prior) for p in fresh]
+    assert len(reused) > 1 and any("stretched" in p.label for p in reused)
+    for a, b in zip(reused, fresh):
+        assert all((x is None and y is None) or np.array_equal(x, y) for (_, x, _), (_, y, _) in zip(a.trail, b.trail))
+
+
+def test_otsu_level_from_a_histogram_is_opencvs_on_every_threshold_input(mnist):
+    # The threshold reads Otsu's level and its strong-ink level off one histogram; the level must be OpenCV's.
+    import photosim as sim
+    from digitlab import pipeline
+
+    rng = np.random.default_rng(5)
+    pictures = [mnist.x_test[i] for i in range(300)]
+    for condition in ("clean", "typical", "hard", "closeup"):
+        photo = sim.photo_digit(mnist_digit(mnist, 8), rng, condition)
+        pictures += [next(out for stage, out, _ in path.trail if stage.name == "contrast")
+                     for path in pipeline.explore(photo, pipeline.get_pipeline("robust"))
+                     if path.trail[5][1] is not None]
+    pictures.append(np.full((9, 9), 77, np.uint8))  # one level: OpenCV answers 0
+    assert len(pictures) > 310
+    for picture in pictures:
+        expected, _ = cv2.threshold(picture, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        assert ps.otsu_level(cv2.calcHist([picture], [0], None, [256], [0, 256]).ravel()) == expected
+
+
 def test_paths_ending_in_the_same_image_are_read_once_and_weighed_alike(mnist, cnn, monkeypatch):
     # On a one-stroke drawing "every stroke" and "the mark with the most ink" end in the same 28x28 image.
     from digitlab import pipeline
