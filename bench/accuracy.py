@@ -17,7 +17,8 @@ import photosim as sim
 from digitlab.data import load_mnist
 from digitlab.imageio import load_image
 from digitlab.model import load_classifier
-from digitlab.pipeline import predict_across_stroke_widths, recognize
+from digitlab.pipeline import recognize
+from digitlab.readings import predict_across_stroke_widths
 
 # Seed ranges: tuning looks at the first, reports quote the second; they never overlap.
 TUNING_SEED = 1000

@@ -23,8 +23,9 @@ from . import numbers_layout as layout
 from . import segmentation as seg
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
-from .pipeline import (ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, as_model_input, classify_ladders, explore,
-                       ink_white_picture, predict_across_stroke_widths, run_stages)
+from .hypotheses import explore, run_stages
+from .pipeline import ROBUST_DIGIT_STAGES, ROBUST_PAGE_STAGES, StageResult, ink_white_picture
+from .readings import as_model_input, classify_ladders, predict_across_stroke_widths
 
 # A group of pieces is read as a digit when verifier x classifier confidence beats this; below, skipping it wins.
 ACCEPT_SCORE = 0.3

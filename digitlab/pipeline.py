@@ -1,4 +1,4 @@
-"""The pipelines as data: ordered lists of named stages, the runner that records each one, and the verifier's choice.
+"""The pipelines as data: ordered lists of named stages, and ``recognize``, which runs them and reports every stage.
 
 The app, the CLI, the evaluation and the tests read ``PIPELINES``; no stage name or order
 is written anywhere else. A stage that makes a decision a photo can get wrong offers
@@ -8,11 +8,7 @@ the verifier choose (``Recognition.alternatives`` lists them with their scores).
 
 from __future__ import annotations
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -22,17 +18,11 @@ from . import mnist_stages as ms
 from . import photo_stages as ps
 from . import segmentation as seg
 from .errors import DigitlabError, NoDigit
-from .imageio import as_image_array, to_gray
-from .model import DEFAULT_MODEL, INPUT_SHAPE, load_classifier, predict_together
+from .hypotheses import Hypothesis, Stage, explore, run_stages
+from .imageio import as_image_array
+from .model import DEFAULT_MODEL, load_classifier
+from .readings import as_model_input, choose, classify_ladders, ladder_views, per_stage
 
-# At most this many hypotheses are carried to the end (2 greys on coloured paper x 2 polarities x 2
-# lightings x 2 contrasts for faint ink x 2 line treatments x up to 5 mark choices, the least likely
-# dropped first); each costs one more 28x28 image in the models' batch.
-MAX_HYPOTHESES = 40
-# The smallest grey dilation / erosion: a pixel thicker or thinner at 28x28, as the model's training augmentation varies strokes.
-STROKE_VOTE_KERNEL = np.ones((2, 2), np.uint8)
-# The vote re-reads only this many of the best hypotheses: the rest are far behind in score.
-STROKE_VOTE_CONTENDERS = 4
 # Below this verifier score, the best hypothesis is "not a digit" and the answer is "no digit"; the
 # verifier scores 99.6% of MNIST's test digits above it (its held-out negatives: 98% below 0.5).
 NOT_A_DIGIT_BELOW = 0.2
@@ -68,32 +58,6 @@ FRAGMENT_CHECK_SIDE = 160
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
 LINE_PIECE_CHECKS = 4
-
-
-# Paths through pictures of at least this many values are worked on in parallel: any photo at the working size
-# (1280x960: 3.7M in colour, 1.2M in grey), not a 600x600 sketch (0.36M), where handing over costs more than it saves.
-PARALLEL_PATHS_FROM = 500_000
-_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="digitlab-paths")
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One named step: a pure function image -> image, with a title and a one-sentence explanation."""
-
-    name: str
-    title: str
-    explanation: str
-    func: Callable[[np.ndarray], np.ndarray]
-    can_skip: bool = True
-    # A decision stage: (image, source) -> [(what was decided, output[, prior])], the rule's choice first
-    # (source is SOURCE_DRAWING, SOURCE_CANVAS or SOURCE_PHOTO); an option's own prior, where given,
-    # replaces the stage's (a rule that knows it is unsure says so).
-    options: Callable[[np.ndarray, str], list[tuple[str, np.ndarray]]] | None = None
-    overturn_prior: float = 1.0  # a decision stage: the prior factor for choosing other than the rule
-    # A fallback decision offers its alternatives only when the others found no convincing digit.
-    fallback: bool = False
-    # Further options offered only then (same form as ``options``, after them).
-    fallback_options: Callable[[np.ndarray, str], list[tuple[str, np.ndarray]]] | None = None
 
 
 # Photo stages: the whole image in, clean bright ink on black out. Shared with the number reader.
@@ -177,19 +141,6 @@ def get_pipeline(name: str) -> tuple[Stage, ...]:
 # --- running ------------------------------------------------------------------------------------
 
 
-def as_model_input(image: np.ndarray) -> np.ndarray:
-    """What the model would see if this stage's output were fed to it directly: grey, 28x28, 0..1."""
-    step = max(1, min(image.shape[:2]) // 224)
-    if step > 1:
-        # Full-resolution photos: subsample to ~224 px before area-averaging (40 ms -> 1 ms at 12 MP).
-        image = image[::step, ::step]
-    gray = to_gray(image[..., :3] if image.ndim == 3 else image)
-    if gray.shape != INPUT_SHAPE:
-        gray = cv2.resize(gray, INPUT_SHAPE[::-1], interpolation=cv2.INTER_AREA)
-    return gray.astype(np.float32) / 255.0
-
-
-
 @dataclass
 class StageResult:
     stage: Stage
@@ -205,33 +156,6 @@ class StageResult:
     @property
     def confidence(self) -> float | None:
         return None if self.probabilities is None else float(np.max(self.probabilities))
-
-
-@dataclass
-class Hypothesis:
-    """One way through the stages: each stage's output, and what each decision stage chose."""
-
-    trail: list[tuple[Stage, np.ndarray | None, bool]] = field(default_factory=list)  # (stage, output, skipped)
-    choices: dict[str, str] = field(default_factory=dict)  # stage name -> the alternative taken
-    reason: str | None = None  # why this path found no digit
-    overturned: tuple[str, ...] = ()  # the decision stages where this path took other than the rule's choice
-    log_prior: float = 0.0  # log of the prior of the choices taken (0: the rules' path)
-
-    @property
-    def output(self) -> np.ndarray | None:
-        return self.trail[-1][1] if self.trail and self.reason is None else None
-
-    @property
-    def label(self) -> str:
-        return "; ".join(self.choices.values()) or "the only path"
-
-    def then(self, stage: Stage, image, skipped=False, choice=None, reason=None, prior=1.0) -> "Hypothesis":
-        """This path one stage further; ``prior`` < 1 when it overturns the stage's rule."""
-        choices = dict(self.choices)
-        if choice is not None:
-            choices[stage.name] = choice
-        return Hypothesis(self.trail + [(stage, image, skipped)], choices, reason or self.reason,
-                          self.overturned + ((stage.name,) if prior < 1 else ()), self.log_prior + float(np.log(prior)))
 
 
 @dataclass
@@ -263,159 +187,6 @@ class Alternative:
             return f"{self.label}: ended early ({self.reason})"
         return (f"{self.label}: {self.digit} ({self.confidence:.0%}), looks like a digit {self.verifier:.0%}"
                 f" -> {self.verdict}")
-
-
-def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
-            limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False,
-            memo: dict | None = None) -> list[Hypothesis]:
-    """Run the stages in order, branching at decision stages; the rule's path comes first.
-
-    Fallback decisions (``Stage.fallback``) branch, and ``Stage.fallback_options`` are offered, only when
-    ``fallbacks`` is true.
-
-    A path whose stage raises ``NoDigit`` ends there (its reason kept). Once ``limit`` paths
-    are open, later alternatives are dropped (the rule's choices always stay); so are paths
-    whose log prior falls more than ``within`` below the likeliest's (0: only its ties).
-
-    ``memo`` (a dict kept between calls on the same image and source) keeps each stage's outcome per input
-    picture, so a second exploration with the fallbacks works only on what they change.
-    """
-    def outcome(stage, picture):
-        """The stage's options for one path's picture, or the NoDigit that ends the path."""
-        if memo is None:
-            return fresh_outcome(stage, picture)
-        branches = stage.options is not None and alternatives and (fallbacks or not stage.fallback)
-        key = (stage.name, id(picture), branches, fallbacks and stage.fallback_options is not None)
-        kept = memo.get(key)
-        if kept is None or kept[0] is not picture:  # the picture is held, so its id is not reused while kept
-            kept = memo[key] = (picture, fresh_outcome(stage, picture))
-        return kept[1]
-
-    def fresh_outcome(stage, picture):
-        try:
-            if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
-                options = stage.options(picture, source)
-                if fallbacks and stage.fallback_options is not None:
-                    options = options + stage.fallback_options(picture, source)
-                return options
-            return [(None, stage.func(picture))]
-        except NoDigit as exc:
-            return exc
-
-    def current(path):
-        return path.trail[-1][1] if path.trail else image
-
-    paths = [Hypothesis()]
-    for stage in stages:
-        skipped = stage.name in skip and stage.can_skip
-        live = [p for p in paths if p.reason is None and not skipped]
-        inputs = [current(p) for p in live]
-        # The paths are independent and OpenCV and NumPy release the GIL: on big pictures, one thread per core
-        # shares them out (on small ones the hand-over costs more than it saves).
-        parallel = len(live) > 1 and inputs[0].size >= PARALLEL_PATHS_FROM
-        outcomes = dict(zip(map(id, live), (_POOL.map if parallel else map)(functools.partial(outcome, stage), inputs)))
-        grown = []
-        for path in paths:
-            if path.reason is not None:
-                grown.append(path.then(stage, None, stage.name in skip))
-                continue
-            if skipped:
-                grown.append(path.then(stage, current(path), True))
-                continue
-            options = outcomes[id(path)]
-            if isinstance(options, NoDigit):
-                grown.append(path.then(stage, None, reason=str(options)))
-                continue
-            for k, (label, out, *explicit) in enumerate(options):
-                prior = explicit[0] if explicit else (1.0 if k == 0 else stage.overturn_prior)
-                grown.append(path.then(stage, out, choice=label, prior=prior))
-        # Paths closer to the rules' choices first (stable), so the limit drops the farthest.
-        grown.sort(key=lambda p: -p.log_prior)
-        grown = [p for p in grown if p.log_prior >= grown[0].log_prior - within]
-        paths = grown[:limit]
-    return paths
-
-
-def run_stages(image: np.ndarray, stages, skip=()) -> tuple[list[tuple[Stage, np.ndarray | None, bool]], str | None]:
-    """The rule's single path: [(stage, output or None, skipped)] and the no-digit reason (or None)."""
-    path = explore(image, stages, skip, alternatives=False)[0]
-    return path.trail, path.reason
-
-
-def ladder_views(ladders) -> tuple[np.ndarray | None, list[list[int | None]], list[int]]:
-    """The distinct 28x28 views of ladders of stage outputs: (views or None, each stage's view index, each answer's).
-
-    A stage whose 28x28 view equals the previous one's (it passed its input through, or changed
-    nothing visible at 28x28) shares that view.
-    """
-    views, indices, answers = [], [], []
-    for outputs in ladders:
-        index_of, previous, first = [], None, len(views)
-        for img in outputs:
-            if img is None:
-                index_of.append(None)
-                continue
-            if img is not previous:
-                view = as_model_input(img)
-                if len(views) == first or not np.array_equal(view, views[-1]):
-                    views.append(view)
-            previous = img
-            index_of.append(len(views) - 1)
-        indices.append(index_of)
-        if len(views) > first:
-            answers.append(len(views) - 1)
-    return (np.stack(views) if views else None), indices, answers
-
-
-def per_stage(indices: list[list[int | None]], probs: np.ndarray) -> list[list[np.ndarray | None]]:
-    """``ladder_views``' view indices turned into each stage's probabilities (None stays None)."""
-    return [[None if k is None else probs[k] for k in index_of] for index_of in indices]
-
-
-def classify_ladders(ladders, classifier, vote: bool = True) -> list[list[np.ndarray | None]]:
-    """The classifier's probabilities for every stage output of every ladder (None stays None), in one model call.
-
-    With ``vote``, each ladder's last view, its answer, is read across stroke widths; the others
-    show what the model makes of each stage as it is.
-    """
-    views, indices, answers = ladder_views(ladders)
-    if views is None:
-        return [[None] * len(index_of) for index_of in indices]
-    probs = predict_across_stroke_widths(views, classifier, voted=answers) if vote else classifier.predict(views)
-    return per_stage(indices, probs)
-
-
-def stroke_width_batch(views: np.ndarray, voted=None) -> np.ndarray:
-    """The views, then the ``voted`` ones (all by default) a pixel thicker, then a pixel thinner: one model batch."""
-    voted = np.arange(len(views)) if voted is None else np.asarray(voted, int)
-    thicker = [cv2.dilate(views[k], STROKE_VOTE_KERNEL) for k in voted]
-    thinner = [cv2.erode(views[k], STROKE_VOTE_KERNEL) for k in voted]
-    return np.concatenate([views, np.reshape(thicker + thinner, (-1, *views.shape[1:]))])
-
-
-def vote_across_stroke_widths(probs: np.ndarray, n: int, voted=None, with_plain: bool = False):
-    """The classifier's probabilities for ``stroke_width_batch``'s first ``n`` views, the voted ones voted."""
-    voted = np.arange(n) if voted is None else np.asarray(voted, int)
-    m = len(voted)
-    readings = np.stack([probs[voted], probs[n:n + m], probs[n + m:]])
-    mean = np.exp(np.log(readings + 1e-7).mean(axis=0))
-    plain = probs[:n]
-    probs = plain.copy()
-    probs[voted] = mean / mean.sum(axis=1, keepdims=True)
-    return (probs, plain) if with_plain else probs
-
-
-def predict_across_stroke_widths(views: np.ndarray, classifier, voted=None, with_plain: bool = False):
-    """The classifier's probabilities for 28x28 views; the ``voted`` ones (all by default) read at three stroke widths.
-    With ``with_plain``, also the views' probabilities read as they are: (voted, plain), from the same call.
-
-    A voted view is read as it is and with its strokes a pixel thicker and thinner, and the three
-    readings' geometric mean kept: a digit that is ambiguous at one stroke width (a redrawn 3
-    that closes into a 5, a 9's loop that thins to a 7) is rarely so at all three, and the
-    answer no longer hangs on how the stroke stage rounded one pixel. One model call.
-    """
-    probs = classifier.predict(stroke_width_batch(views, voted))
-    return vote_across_stroke_widths(probs, len(views), voted, with_plain)
 
 
 @dataclass
@@ -466,52 +237,6 @@ def _verifier_for(pipeline: str, verifier):
 
         verifier = load_verifier()
     return verifier
-
-
-def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifier, priors_from_scores=None,
-           vote: bool = True, also: np.ndarray | None = None):
-    """Index of the best final image, with every image's class probabilities, verifier score and total score,
-    and the classifier's probabilities for the views ``also`` (read as they are, in the same model call).
-
-    The score is log(verifier) + log(classifier confidence) + log(prior): a hypothesis must look
-    like a digit at all, like one digit in particular, and overturn the rules only for a clearly
-    better reading. ``priors_from_scores(scores)`` adds log-priors that depend on the verifier's
-    scores. With ``vote``, the best few are read again across stroke widths and the contest is between them.
-    Ties go to the earlier (the rules') path.
-    """
-    batch = np.stack(finals)
-    n = len(batch)
-    # Paths that end in the same image (every stroke / the biggest mark, on a one-stroke drawing) are read once.
-    numbered = {}  # an image's bytes -> its number among the distinct images
-    same_as = np.array([numbered.setdefault(final.tobytes(), len(numbered)) for final in batch])
-    distinct = batch[np.unique(same_as, return_index=True)[1]]
-    m = len(distinct)
-    vote_all = vote and n <= STROKE_VOTE_CONTENDERS
-    read = stroke_width_batch(distinct) if vote_all else distinct
-    extra = 0 if also is None else len(also)
-    if extra:
-        read = np.concatenate([read, also])
-    if verifier is None:
-        probs, scores = classifier.predict(read), np.ones(m, np.float32)
-    else:  # both models in one call
-        probs, judged = predict_together((classifier, verifier.classifier), read)
-        scores = verifier.scores_from(judged[:m])
-    probs, also_probs = probs[:len(probs) - extra], probs[len(probs) - extra:]
-    probs = (vote_across_stroke_widths(probs, m) if vote_all else probs)[same_as]
-    scores = scores[same_as]
-    priors = np.asarray(log_priors, np.float32)
-    if priors_from_scores is not None:
-        priors = priors + priors_from_scores(scores)
-
-    def totals(probs):
-        return np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors
-
-    contenders = np.arange(n)
-    if vote and not vote_all:  # a second call on the best few, not three times the whole batch
-        contenders = np.sort(np.argsort(-totals(probs), kind="stable")[:STROKE_VOTE_CONTENDERS])
-        probs[contenders] = predict_across_stroke_widths(batch[contenders], classifier)
-    total = totals(probs)
-    return int(contenders[np.argmax(total[contenders])]), probs, scores, total, also_probs
 
 
 def _marks(path: Hypothesis) -> np.ndarray | None:

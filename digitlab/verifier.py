@@ -55,7 +55,8 @@ def build_verifier():
 
 def mnist_frame(mask: np.ndarray) -> np.ndarray | None:
     """A mark at photo scale through the robust digit stages: the 28x28 uint8 the models would see."""
-    from .pipeline import ROBUST_DIGIT_STAGES, run_stages
+    from .hypotheses import run_stages
+    from .pipeline import ROBUST_DIGIT_STAGES
 
     trail, reason = run_stages(mask, ROBUST_DIGIT_STAGES)
     return None if reason is not None else trail[-1][1]

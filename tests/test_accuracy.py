@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import photosim as sim
-from digitlab.pipeline import predict_across_stroke_widths, recognize
+from digitlab.pipeline import recognize
+from digitlab.readings import predict_across_stroke_widths
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-photos" / "digits.csv"
 

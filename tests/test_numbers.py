@@ -10,7 +10,7 @@ import pytest
 
 import photosim as sim
 from digitlab.numbers import explain_reading, read_number
-from digitlab.pipeline import as_model_input, predict_across_stroke_widths
+from digitlab.readings import as_model_input, predict_across_stroke_widths
 
 
 def pick(mnist, label, k=0):

@@ -353,7 +353,8 @@ def test_pieces_a_gap_splits_are_joined_and_pieces_far_apart_are_not():
 def test_a_fragment_is_one_whatever_is_decided_after_its_marks():
     """Paths compared for fragments differ in one lighting or contrast decision; the stroke stage comes after the
     marks are found, so a piece joined across a gap is compared with the whole as the piece itself is."""
-    from digitlab.pipeline import Hypothesis, _differ_only_in
+    from digitlab.hypotheses import Hypothesis
+    from digitlab.pipeline import _differ_only_in
 
     def path(**choices):
         return Hypothesis(choices=choices)
@@ -399,15 +400,15 @@ def test_paths_worked_on_in_parallel_end_as_they_do_one_by_one(mnist, cnn, monke
     # A big photo's paths go to a thread per core; the hypotheses, their order and every stage's output must
     # be what one thread makes of them.
     import photosim as sim
-    from digitlab import pipeline
+    from digitlab import hypotheses, pipeline
 
     rng = np.random.default_rng(8)
     photo = sim.photo_digit(mnist_digit(mnist, 5), rng, "hard", size=(1200, 1600))
     stages = pipeline.get_pipeline("robust")
-    assert photo.size >= pipeline.PARALLEL_PATHS_FROM
-    parallel = pipeline.explore(photo, stages)
-    monkeypatch.setattr(pipeline, "PARALLEL_PATHS_FROM", np.inf)
-    one_by_one = pipeline.explore(photo, stages)
+    assert photo.size >= hypotheses.PARALLEL_PATHS_FROM
+    parallel = hypotheses.explore(photo, stages)
+    monkeypatch.setattr(hypotheses, "PARALLEL_PATHS_FROM", np.inf)
+    one_by_one = hypotheses.explore(photo, stages)
     assert len(parallel) == len(one_by_one) > 1
     for a, b in zip(parallel, one_by_one):
         assert (a.label, a.reason, a.log_prior) == (b.label, b.reason, b.log_prior)
@@ -418,16 +419,16 @@ def test_an_exploration_with_the_fallbacks_reuses_the_first_and_ends_as_a_fresh_
     # recognize explores twice where nothing convinced the verifier; the second, with the fallbacks, takes every
     # stage outcome the fallbacks do not change from the first (a dim photo: the faint-ink stretch is a fallback).
     import photosim as sim
-    from digitlab import pipeline
+    from digitlab import hypotheses, pipeline
 
     photo = sim.faint_digit(mnist_digit(mnist, 3), np.random.default_rng(4))
     stages = pipeline.get_pipeline("robust")
     memo = {}
-    pipeline.explore(photo, stages, memo=memo)
+    hypotheses.explore(photo, stages, memo=memo)
     first = len(memo)
-    reused = pipeline.explore(photo, stages, fallbacks=True, memo=memo)
+    reused = hypotheses.explore(photo, stages, fallbacks=True, memo=memo)
     worked_on = {}
-    fresh = pipeline.explore(photo, stages, fallbacks=True, memo=worked_on)
+    fresh = hypotheses.explore(photo, stages, fallbacks=True, memo=worked_on)
     # The fallbacks' stages and the paths they open were new; the stages before them were taken from the first.
     assert 0 < len(memo) - first < len(worked_on)
     assert [(p.label, p.reason, p.log_prior) for p in reused] == [(p.label, p.reason, p.log_prior) for p in fresh]
@@ -439,14 +440,14 @@ def test_an_exploration_with_the_fallbacks_reuses_the_first_and_ends_as_a_fresh_
 def test_otsu_level_from_a_histogram_is_opencvs_on_every_threshold_input(mnist):
     # The threshold reads Otsu's level and its strong-ink level off one histogram; the level must be OpenCV's.
     import photosim as sim
-    from digitlab import pipeline
+    from digitlab import hypotheses, pipeline
 
     rng = np.random.default_rng(5)
     pictures = [mnist.x_test[i] for i in range(300)]
     for condition in ("clean", "typical", "hard", "closeup"):
         photo = sim.photo_digit(mnist_digit(mnist, 8), rng, condition)
         pictures += [next(out for stage, out, _ in path.trail if stage.name == "contrast")
-                     for path in pipeline.explore(photo, pipeline.get_pipeline("robust"))
+                     for path in hypotheses.explore(photo, pipeline.get_pipeline("robust"))
                      if path.trail[5][1] is not None]
     pictures.append(np.full((9, 9), 77, np.uint8))  # one level: OpenCV answers 0
     assert len(pictures) > 310
@@ -457,20 +458,20 @@ def test_otsu_level_from_a_histogram_is_opencvs_on_every_threshold_input(mnist):
 
 def test_paths_ending_in_the_same_image_are_read_once_and_weighed_alike(mnist, cnn, monkeypatch):
     # On a one-stroke drawing "every stroke" and "the mark with the most ink" end in the same 28x28 image.
-    from digitlab import pipeline
+    from digitlab import readings
     from digitlab.verifier import load_verifier
 
     rng = np.random.default_rng(4)
     three, seven = (recognize(sketch_digit(mnist_digit(mnist, d), rng), classifier=cnn).model_input for d in (3, 7))
     verifier = load_verifier()
     read = []
-    joint = pipeline.predict_together
-    monkeypatch.setattr(pipeline, "predict_together", lambda models, images: read.append(len(images)) or joint(models, images))
-    best, probs, scores, total, _ = pipeline.choose([three, three.copy(), seven], [0.0, -1.0, 0.0], cnn, verifier)
+    joint = readings.predict_together
+    monkeypatch.setattr(readings, "predict_together", lambda models, images: read.append(len(images)) or joint(models, images))
+    best, probs, scores, total, _ = readings.choose([three, three.copy(), seven], [0.0, -1.0, 0.0], cnn, verifier)
     assert read == [2 * 3]  # two distinct images, each at three stroke widths
     assert np.array_equal(probs[0], probs[1]) and scores[0] == scores[1]
     assert total[1] == pytest.approx(total[0] - 1.0)
     assert best != 1 and probs[0].argmax() == 3 and probs[2].argmax() == 7  # ties go to the likelier path
-    _, alone, alone_scores, _, _ = pipeline.choose([three, seven], [0.0, 0.0], cnn, verifier)
+    _, alone, alone_scores, _, _ = readings.choose([three, seven], [0.0, 0.0], cnn, verifier)
     np.testing.assert_allclose(probs[[0, 2]], alone, atol=1e-6)
     np.testing.assert_allclose(scores[[0, 2]], alone_scores, atol=1e-6)
