@@ -81,7 +81,7 @@ ROBUST_PAGE_STAGES = (
           "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it.",
           ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR, fallback=True),
     Stage("threshold", "Threshold",
-          "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core is tried too).",
+          "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core, and only their ridges, are tried too).",
           ps.threshold_ink, options=ps.threshold_options, overturn_prior=THRESHOLD_PRIOR),
     Stage("lines", "Remove ruled lines",
           "Erase long thin straight lines, level or a few degrees off (paper photographed askew): ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",

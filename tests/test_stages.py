@@ -415,6 +415,28 @@ def test_paths_worked_on_in_parallel_end_as_they_do_one_by_one(mnist, cnn, monke
         assert all((x is None and y is None) or np.array_equal(x, y) for (_, x, _), (_, y, _) in zip(a.trail, b.trail))
 
 
+@pytest.mark.parametrize("radius, loop_width, blur, stem_width", [(14, 10, 7, 4), (12, 8, 6, 3), (16, 10, 8, 4)])
+def test_a_soft_loops_filled_middle_is_left_out_of_its_ridges_and_its_thinner_stem_kept(radius, loop_width, blur, stem_width):
+    # A blurred 9: its loop's middle fills in brighter than its thinner stem's peak. Otsu's level keeps the middle;
+    # no core level keeps the stem without the middle. The ridges do: the middle is a dip, the stem a ridge.
+    canvas = np.zeros((200, 200), np.float32)
+    cv2.circle(canvas, (100, 80), radius, 1.0, loop_width)
+    cv2.line(canvas, (100 + radius, 80), (100 + radius - 6, 170), 1.0, stem_width)
+    soft = cv2.GaussianBlur(canvas, (0, 0), blur)
+    flat = (255 * soft / soft.max()).astype(np.uint8)
+    options = dict(ps.threshold_options(flat, ps.SOURCE_CANVAS))
+    stem = (slice(148, 153), slice(100 + radius - 12, 100 + radius + 4))
+
+    def keeps(picture):
+        return bool(picture[80, 100]), bool(picture[stem].any())
+
+    assert keeps(options["Otsu's level"]) == (True, True)
+    assert all(keeps(picture) != (False, True) for label, picture in options.items() if "core" in label)
+    ridges = [picture for label, picture in options.items() if "ridges" in label]
+    assert len(ridges) == 1 and keeps(ridges[0]) == (False, True)
+    assert not ps.threshold_options(np.where(canvas > 0, 255, 0).astype(np.uint8), ps.SOURCE_CANVAS)[1:]  # crisp: none
+
+
 def test_an_exploration_with_the_fallbacks_reuses_the_first_and_ends_as_a_fresh_one(mnist):
     # recognize explores twice where nothing convinced the verifier; the second, with the fallbacks, takes every
     # stage outcome the fallbacks do not change from the first (a dim photo: the faint-ink stretch is a fallback).
