@@ -92,12 +92,14 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
     ``memo`` (a dict kept between calls on the same image and source) keeps each stage's outcome per input
     picture, so a second exploration with the fallbacks works only on what they change.
     """
+    def branches(stage) -> bool:
+        return stage.options is not None and alternatives and (fallbacks or not stage.fallback)
+
     def outcome(stage, picture):
         """The stage's options for one path's picture, or the NoDigit that ends the path."""
         if memo is None:
             return fresh_outcome(stage, picture)
-        branches = stage.options is not None and alternatives and (fallbacks or not stage.fallback)
-        key = (stage.name, id(picture), branches, fallbacks and stage.fallback_options is not None)
+        key = (stage.name, id(picture), branches(stage), fallbacks and stage.fallback_options is not None)
         kept = memo.get(key)
         if kept is None or kept[0] is not picture:  # the picture is held, so its id is not reused while kept
             kept = memo[key] = (picture, fresh_outcome(stage, picture))
@@ -105,7 +107,7 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
 
     def fresh_outcome(stage, picture):
         try:
-            if stage.options is not None and alternatives and (fallbacks or not stage.fallback):
+            if branches(stage):
                 options = stage.options(picture, source)
                 if fallbacks and stage.fallback_options is not None:
                     options = options + stage.fallback_options(picture, source)
