@@ -453,6 +453,8 @@ def test_an_exploration_with_the_fallbacks_reuses_the_first_and_ends_as_a_fresh_
     fresh = hypotheses.explore(photo, stages, fallbacks=True, memo=worked_on)
     # The fallbacks' stages and the paths they open were new; the stages before them were taken from the first.
     assert 0 < len(memo) - first < len(worked_on)
+    ended = [kept for _, kept in memo.values() if isinstance(kept, Exception)]
+    assert ended and all(exc.__traceback__ is None for exc in ended)  # its frames would hold the stage's pictures
     assert [(p.label, p.reason, p.log_prior) for p in reused] == [(p.label, p.reason, p.log_prior) for p in fresh]
     assert len(reused) > 1 and any("stretched" in p.label for p in reused)
     for a, b in zip(reused, fresh):
