@@ -4,7 +4,10 @@ import json
 
 import numpy as np
 
-from digitlab.model import MODELS_DIR, load_classifier, train
+from concurrent.futures import ThreadPoolExecutor
+
+from digitlab.model import LITE_MAX_BATCH, MODELS_DIR, load_classifier, predict_together, to_model_input, train
+from digitlab.verifier import load_verifier
 
 
 def test_cnn_reads_mnist_test_set(cnn, mnist):
@@ -30,6 +33,24 @@ def test_model_cards_match_the_shipped_files():
 def test_fast_path_matches_keras_predict(cnn, mnist):
     x = mnist.x_test[:64].astype(np.float32)[..., None] / 255
     assert np.allclose(cnn.predict(mnist.x_test[:64]), cnn.model.predict(x, verbose=0), atol=1e-4)
+
+
+def test_picture_sized_batches_read_the_whole_test_set_as_tensorflow_does(cnn, mnist):
+    """Batches of up to LITE_MAX_BATCH images (a picture's readings) go through LiteRT; its probabilities must be
+    TensorFlow's, and its answers the same on every MNIST test digit, for both models and from concurrent callers."""
+    verifier = load_verifier().classifier
+    assert cnn._lite_model() is not None and verifier._lite_model() is not None, "LiteRT did not load"
+    sizes = [1, 7, 40, LITE_MAX_BATCH]
+    starts = np.cumsum([0] + sizes * 200)
+    chunks = [(a, b) for a, b in zip(starts[:-1], starts[1:]) if a < len(mnist.x_test)]
+    with ThreadPoolExecutor(4) as pool:  # the interpreter is shared: concurrent calls must not mix their batches
+        read = list(pool.map(lambda ab: predict_together((cnn, verifier), mnist.x_test[ab[0]:ab[1]]), chunks))
+    for k, model in enumerate((cnn, verifier)):
+        lite = np.concatenate([r[k] for r in read])
+        reference = np.concatenate([model._call(to_model_input(mnist.x_test[a:b])).numpy() for a, b in chunks])
+        assert lite.shape == reference.shape == (len(mnist.x_test), model.model.output_shape[-1])
+        assert np.abs(lite - reference).max() < 1e-4
+        assert np.array_equal(lite.argmax(1), reference.argmax(1))
 
 
 def test_short_training_run_saves_reloads_and_beats_chance(tmp_path, mnist):
