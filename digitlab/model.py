@@ -350,12 +350,13 @@ class Classifier:
         return self.predict_batch(batch)
 
 
-def predict_together(classifiers, images: np.ndarray) -> list[np.ndarray]:
-    """Each classifier's probabilities for the same batch, converted to the models' input form once."""
+def predict_together(classifiers, images: np.ndarray, firsts=None) -> list[np.ndarray]:
+    """Each classifier's probabilities for the same batch (for its first ``firsts[k]`` images, where given),
+    converted to the models' input form once."""
     batch = to_model_input(images)
-    if len(batch) == 0:
-        return [np.zeros((0, c.model.output_shape[-1]), np.float32) for c in classifiers]
-    return [c.predict_batch(batch) for c in classifiers]
+    firsts = [len(batch)] * len(classifiers) if firsts is None else [min(len(batch), n) for n in firsts]
+    return [c.predict_batch(batch[:n]) if n else np.zeros((0, c.model.output_shape[-1]), np.float32)
+            for c, n in zip(classifiers, firsts)]
 
 
 def load_saved_model(name: str, models_dir: str | None = None):

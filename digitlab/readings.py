@@ -128,9 +128,9 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
         read = np.concatenate([read, also])
     if verifier is None:
         probs, scores = classifier.predict(read), np.ones(m, np.float32)
-    else:  # both models in one call
-        probs, judged = predict_together((classifier, verifier.classifier), read)
-        scores = verifier.scores_from(judged[:m])
+    else:  # the verifier judges the distinct images only, not their stroke-width variants or the ladder's views
+        probs, judged = predict_together((classifier, verifier.classifier), read, firsts=(len(read), m))
+        scores = verifier.scores_from(judged)
     probs, also_probs = probs[:len(probs) - extra], probs[len(probs) - extra:]
     probs = (vote_across_stroke_widths(probs, m) if vote_all else probs)[same_as]
     scores = scores[same_as]

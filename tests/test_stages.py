@@ -490,9 +490,10 @@ def test_paths_ending_in_the_same_image_are_read_once_and_weighed_alike(mnist, c
     verifier = load_verifier()
     read = []
     joint = readings.predict_together
-    monkeypatch.setattr(readings, "predict_together", lambda models, images: read.append(len(images)) or joint(models, images))
+    monkeypatch.setattr(readings, "predict_together",
+                        lambda models, images, firsts: read.append((len(images), tuple(firsts))) or joint(models, images, firsts))
     best, probs, scores, total, _ = readings.choose([three, three.copy(), seven], [0.0, -1.0, 0.0], cnn, verifier)
-    assert read == [2 * 3]  # two distinct images, each at three stroke widths
+    assert read == [(2 * 3, (2 * 3, 2))]  # two distinct images, each at three stroke widths; the verifier judges the two
     assert np.array_equal(probs[0], probs[1]) and scores[0] == scores[1]
     assert total[1] == pytest.approx(total[0] - 1.0)
     assert best != 1 and probs[0].argmax() == 3 and probs[2].argmax() == 7  # ties go to the likelier path
