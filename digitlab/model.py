@@ -266,13 +266,14 @@ def save_model_file(fresh, trained, path: Path) -> None:
 # Batches up to this size go through LiteRT; bigger ones (a test set) through TensorFlow, whose batched kernels are
 # as fast there, and the interpreter's buffers would stay the size of the largest batch.
 LITE_MAX_BATCH = 256
+_LITE_COMPILING = threading.Lock()
 
 
 class _LiteModel:
     """A model compiled for LiteRT's CPU interpreter (XNNPACK kernels).
 
     A picture's readings come in batches of 1-40 images; there a TensorFlow call costs 3 ms
-    and more in fixed overhead and the interpreter is 2-7x faster, with the same outputs (to 1e-7).
+    and more in fixed overhead and the interpreter is 2-7x faster, with the same outputs (to 2e-6).
     The interpreter is not thread-safe: calls take turns.
     """
 
@@ -326,7 +327,11 @@ class Classifier:
 
     def _lite_model(self):
         """The LiteRT copy, compiled on first use (~1-2 s); None where it cannot be."""
-        if not self._lite_tried:
+        if self._lite_tried:
+            return self._lite
+        with _LITE_COMPILING:  # two first requests at once compile it once
+            if self._lite_tried:
+                return self._lite
             self._lite_tried = True
             if os.environ.get("DIGITLAB_LITE", "1") != "0":
                 try:
