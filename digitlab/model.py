@@ -6,13 +6,17 @@ a white digit on black, size-normalised and centred like MNIST.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import io
 import json
+import logging
 import os
 import platform
 import threading
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide CUDA/oneDNN chatter on CPU-only machines
@@ -278,10 +282,6 @@ class _LiteModel:
     """
 
     def __init__(self, model):
-        import contextlib
-        import io
-        import warnings
-
         tf = _tf()
         with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the SavedModel it exports on the way
             blob = tf.lite.TFLiteConverter.from_keras_model(model).convert()
@@ -337,8 +337,6 @@ class Classifier:
                 try:
                     self._lite = _LiteModel(self.model)
                 except Exception as error:  # a TensorFlow without tf.lite, or an op it cannot convert
-                    import logging
-
                     logging.getLogger(__name__).warning("LiteRT unavailable (%s); using TensorFlow", error)
         return self._lite
 

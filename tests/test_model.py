@@ -1,10 +1,9 @@
 """The shipped models on the full MNIST test set, training end to end, and the fast inference path."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-
-from concurrent.futures import ThreadPoolExecutor
 
 from digitlab.model import LITE_MAX_BATCH, MODELS_DIR, load_classifier, predict_together, to_model_input, train
 from digitlab.verifier import load_verifier
