@@ -133,13 +133,16 @@ def _cmd_explain(args) -> int:
     from .pipeline import recognize
     from .visual import stage_sheet, stage_state
 
-    result = recognize(load_image(args.image), pipeline=args.pipeline, model=args.model, skip=set(args.skip))
+    result = recognize(load_image(args.image), pipeline=args.pipeline, model=args.model, skip=set(args.skip),
+                       every_reading=args.every_reading)
     for s in result.stages:
         print(f"{s.stage.title:<28} {stage_state(s):<13} {s.stage.explanation}")
     if len(result.alternatives) > 1:
         print(f"alternatives considered ({result.source}), best first:")
         for a in result.alternatives:
             print(f"  {a.describe()}")
+    if result.left_out is not None:
+        print(f"  {result.left_out.describe()} (--every-reading carries them too)")
     print(f"answer: {result.summary()}")
     views = None
     if result.model_input is not None:
@@ -226,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", nargs="*", default=[], help="stage names to switch off")
     p.add_argument("--why-not", type=int, choices=range(10), metavar="DIGIT",
                    help="also map the evidence for this class (\"why not 1?\")")
+    p.add_argument("--every-reading", action="store_true",
+                   help="carry every alternative reading to the end, even those that could not win (slower)")
     add_common(p)
     p.set_defaults(func=_cmd_explain)
     return parser

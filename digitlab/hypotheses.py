@@ -79,7 +79,8 @@ class Hypothesis:
 
 def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, alternatives: bool = True,
             limit: int = MAX_HYPOTHESES, within: float = np.inf, fallbacks: bool = False,
-            memo: dict | None = None) -> list[Hypothesis]:
+            memo: dict | None = None, branch_at: frozenset | None = None,
+            left_out: list | None = None) -> list[Hypothesis]:
     """Run the stages in order, branching at decision stages; the rule's path comes first.
 
     Fallback decisions (``Stage.fallback``) branch, and ``Stage.fallback_options`` are offered, only when
@@ -91,6 +92,11 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
 
     ``memo`` (a dict kept between calls on the same image and source) keeps each stage's outcome per input
     picture, so a second exploration with the fallbacks works only on what they change.
+
+    ``branch_at`` (stage names), where given, limits the branching to those decision stages: the others keep
+    only the choices that overturn no rule (prior 1: the rule's, or either where it is unsure). The log prior
+    of each path left out, there or by the limit, is appended to ``left_out``; priors are at most 1, so no
+    path descended from it could have had more.
     """
     def branches(stage) -> bool:
         return stage.options is not None and alternatives and (fallbacks or not stage.fallback)
@@ -144,11 +150,17 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
                 continue
             for k, (label, out, *explicit) in enumerate(options):
                 prior = explicit[0] if explicit else (1.0 if k == 0 else stage.overturn_prior)
+                if k and prior < 1 and branch_at is not None and stage.name not in branch_at:
+                    if left_out is not None:
+                        left_out.append(path.log_prior + float(np.log(prior)))
+                    continue
                 grown.append(path.then(stage, out, choice=label, prior=prior))
         # Paths closer to the rules' choices first (stable), so the limit drops the farthest.
         grown.sort(key=lambda p: -p.log_prior)
-        grown = [p for p in grown if p.log_prior >= grown[0].log_prior - within]
-        paths = grown[:limit]
+        kept = [p for p in grown if p.log_prior >= grown[0].log_prior - within][:limit]
+        if left_out is not None:
+            left_out.extend(p.log_prior for p in grown[len(kept):])
+        paths = kept
     return paths
 
 

@@ -189,6 +189,18 @@ class Alternative:
                 f" -> {self.verdict}")
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """Readings of a photo not carried to the end: each overturns a rule, and none could beat the kept one."""
+
+    prior: float  # the highest prior any of them had
+    kept_score: float  # the kept reading's: looks like a digit x the model's confidence x its prior
+
+    def describe(self) -> str:
+        return (f"Readings that overturn another rule were not carried to the end: none had a prior above "
+                f"{self.prior:.0%}, and no score is above 100%, so none could beat the kept reading's {self.kept_score:.0%}.")
+
+
 @dataclass
 class Recognition:
     """A pipeline's answer for one image, with every stage on the way and the alternatives weighed."""
@@ -202,6 +214,7 @@ class Recognition:
     skipped: frozenset = field(default_factory=frozenset)
     alternatives: list[Alternative] = field(default_factory=list)  # best first; one is ``chosen``
     source: str = ps.SOURCE_PHOTO  # what the input was taken for: a drawing, a flat canvas or a photo
+    left_out: LeftOut | None = None  # readings not carried to the end, because none of them could win
 
     @property
     def digit(self) -> int | None:
@@ -363,6 +376,15 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
     return False
 
 
+def _decisive(weighed, left_out_log_prior: float) -> bool:
+    """Whether the best of the readings weighed wins against every reading left out, and would be chosen by the same
+    rules had they been weighed: its total (log scores plus log prior) is above the best log prior left out, and the
+    verifier is sure enough of it that neither the fallbacks nor a "no digit" from the rules' path would be judged
+    on what was left out."""
+    best, _, scores, total, _ = weighed
+    return total[best] > left_out_log_prior and scores[best] >= max(FALLBACK_BELOW, OVERTURN_NO_DIGIT_BELOW)
+
+
 def _finished(paths: list[Hypothesis]) -> tuple[list[Hypothesis], list[np.ndarray]]:
     """The paths that reached a final image with ink in it, and those images as the models see them."""
     views = [(p, as_model_input(p.output)) for p in paths if p.reason is None]
@@ -378,11 +400,14 @@ def recognize(
     classifier=None,
     verifier=None,
     source: str = "auto",
+    every_reading: bool = False,
 ) -> Recognition:
     """Run a pipeline on one image, weigh its alternatives, and classify every stage of the chosen path.
 
     ``source`` is "drawing" (every stroke is the digit: the sketchpad), "photo", or "auto" (a
     flat canvas or transparency is tried first with every stroke kept, then as a photo).
+    ``every_reading`` carries every alternative of a photo to the end, even where a reading already
+    won against all of them (same answer, more time, every rejected reading listed).
     """
     stages = get_pipeline(pipeline)
     unknown = set(skip) - {s.name for s in stages}
@@ -402,8 +427,9 @@ def recognize(
 
     memo = {}
 
-    def weigh(fallbacks: bool):
-        paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks, memo=memo)
+    def weigh(fallbacks: bool, branch_at=None, left_out=None):
+        paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks, memo=memo,
+                        branch_at=branch_at, left_out=left_out)
         finished, finals = _finished(paths)
         fragments = None if verifier is None else (lambda scores: _fragment_log_priors(finished, scores))
         # The likeliest path's ladder is read in the same call: the path chosen is most often that one.
@@ -413,12 +439,34 @@ def recognize(
                           also=None if likeliest[0] is None else likeliest[0][:-1]) if finished else None)
         return paths, finished, finals, weighed, likeliest
 
-    paths, finished, finals, weighed, likeliest = weigh(fallbacks=False)
+    line_pieces = {}  # id(path) -> (path, whether its marks are a piece of a longer line): each checked once
+
+    def is_line_piece(path: Hypothesis) -> bool:
+        if id(path) not in line_pieces:
+            line_pieces[id(path)] = (path, _runs_on_as_a_line(path))
+        return line_pieces[id(path)][1]
+
+    # A photo's readings are first carried to the end only where they take no choice that overturns a rule, or differ
+    # in the decisions a fragment is judged by; where the best of them scores above the prior of every reading left
+    # out, none of those could win (no score is above 1), and the answer is the one weighing them all would give.
+    shortcut = verifier is not None and source == ps.SOURCE_PHOTO and not every_reading
+
+    def weigh_what_can_win(fallbacks: bool):
+        if shortcut:
+            left_out = []
+            weighing = weigh(fallbacks, frozenset(FRAGMENT_DECISIONS), left_out)
+            _, finished, _, weighed, _ = weighing
+            if (weighed is not None and _decisive(weighed, max(left_out, default=-np.inf))
+                    and not is_line_piece(finished[weighed[0]])):
+                return weighing, left_out
+        return weigh(fallbacks), None
+
+    (paths, finished, finals, weighed, likeliest), left_out = weigh_what_can_win(fallbacks=False)
     has_fallbacks = any(s.fallback or s.fallback_options for s in stages)
     # The fallbacks are weighed where no reading convinced the verifier, or where the chosen one may be a fragment.
     if verifier is not None and has_fallbacks and (weighed is None or weighed[2].max() < FALLBACK_BELOW
                                                    or _fallback_completes(finished[weighed[0]], source)):
-        paths, finished, finals, weighed, likeliest = weigh(fallbacks=True)
+        (paths, finished, finals, weighed, likeliest), left_out = weigh_what_can_win(fallbacks=True)
     alternatives = []
     reason = None
     final = None
@@ -430,7 +478,7 @@ def recognize(
         pieces = set()
         if verifier is not None and source == ps.SOURCE_PHOTO:
             for k in order[:LINE_PIECE_CHECKS]:
-                if not _runs_on_as_a_line(finished[k]):
+                if not is_line_piece(finished[k]):
                     best = int(k)
                     break
                 pieces.add(int(k))
@@ -482,6 +530,7 @@ def recognize(
         skipped=frozenset(skip),
         alternatives=alternatives,
         source=source,
+        left_out=LeftOut(float(np.exp(max(left_out))), float(np.exp(total[best]))) if left_out else None,
     )
 
 

@@ -31,6 +31,7 @@ CSS = """
 .alternatives { border-collapse: collapse; font-size: 0.9em; }
 .alternatives td, .alternatives th { padding: 2px 8px; text-align: left; }
 .alternatives tr.chosen { font-weight: bold; }
+.left-out { font-size: 0.85em; opacity: 0.8; margin: 4px 0 0 0; }
 .number-picture img { max-width: 100%; height: auto; }
 .number-digits summary { cursor: pointer; }
 .number-digits summary img { width: 56px; vertical-align: middle; image-rendering: pixelated; }
@@ -116,8 +117,9 @@ def captioned(pictures) -> str:
     return f'<div class="stage-gallery">{"".join(_figure(p, c, c) for p, c in pictures)}</div>' if pictures else ""
 
 
-def alternatives_table(alternatives) -> str:
-    """The readings the pipeline weighed before choosing one (empty when there were none)."""
+def alternatives_table(alternatives, left_out=None) -> str:
+    """The readings the pipeline weighed before choosing one (empty when there were none), and why others were
+    not carried to the end (``pipeline.LeftOut``), if any were left out."""
     if not alternatives:
         return ""
     rows = []
@@ -127,7 +129,8 @@ def alternatives_table(alternatives) -> str:
                     f"<td>{a.verifier:.0%}</td><td>{escape(a.verdict)}</td></tr>")
     return ('<table class="alternatives"><caption>Alternatives considered</caption>'
             "<tr><th>reading</th><th>model says</th><th>looks like a digit</th><th></th></tr>"
-            + "".join(rows) + "</table>")
+            + "".join(rows) + "</table>"
+            + (f'<p class="left-out">{escape(left_out.describe())}</p>' if left_out is not None else ""))
 
 
 def picture(image: np.ndarray, alt: str) -> str:

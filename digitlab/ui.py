@@ -90,7 +90,7 @@ class DigitView:
     @classmethod
     def of(cls, result: Recognition) -> "DigitView":
         return cls(_label(result), summary(result), stageview.stage_gallery(result.stages),
-                   stageview.alternatives_table(getattr(result, "alternatives", None)), stage_table(result), result)
+                   stageview.alternatives_table(result.alternatives, result.left_out), stage_table(result), result)
 
 
 @dataclass

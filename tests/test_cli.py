@@ -95,3 +95,14 @@ def test_explain_uses_the_apps_words_for_a_stage_state():
     assert proc.returncode == 0, proc.stderr
     line = next(l for l in proc.stdout.splitlines() if l.startswith("Make ink white"))
     assert SWITCHED_OFF in line
+
+
+def test_explain_says_which_readings_it_left_out_and_can_weigh_them_all():
+    photo = ROOT / "assets" / "examples" / "photo_typical_0_label6.jpg"
+    runs = [run("explain", str(photo), *extra) for extra in ([], ["--every-reading"])]
+    assert all(proc.returncode == 0 for proc in runs), [proc.stderr for proc in runs]
+    answers = [[line for line in proc.stdout.splitlines() if line.startswith("answer:")] for proc in runs]
+    assert answers[0] == answers[1] and answers[0][0].startswith("answer: 6 ("), answers
+    fast, every = (proc.stdout.split("answer:")[0] for proc in runs)
+    assert "could beat the kept reading" in fast and "could beat" not in every
+    assert every.count(" -> rejected") > fast.count(" -> rejected")

@@ -6,7 +6,7 @@ import pytest
 
 import photosim as sim
 from conftest import mnist_digit
-from digitlab import negatives
+from digitlab import negatives, stageview
 from digitlab.pipeline import NOT_A_DIGIT_BELOW, NOT_A_DIGIT_BELOW_DRAWN, recognize
 from digitlab.verifier import NOT_A_DIGIT, load_verifier, make_training_set, pen_drawn_frames
 
@@ -27,7 +27,7 @@ def test_bold_close_up_of_loop_digits_is_read_and_the_inverted_reading_rejected(
     results = []
     for label in (8, 0, 6, 9, 8, 0):
         digit = mnist_digit(mnist, label, int(rng.integers(50)))
-        results.append((label, read(sim.photo_digit(digit, rng, "closeup", size=(800, 600)))))
+        results.append((label, read(sim.photo_digit(digit, rng, "closeup", size=(800, 600)), every_reading=True)))
     correct = [r for label, r in results if r.digit == label]
     assert len(correct) >= 5, [(label, r.summary()) for label, r in results]
     shown_rejected = 0
@@ -189,7 +189,8 @@ def test_a_leftover_piece_of_a_cell_border_is_not_the_digit(mnist):
     # marks (the code before read 27 of these 30 as a 1).
     results = [(d, read(scan_with_border_piece(mnist_digit(mnist, d, i)))) for d in range(10) for i in range(3)]
     assert sum(r.digit == d for d, r in results) >= 28, [(d, r.summary()) for d, r in results]
-    assert all(any(a.label.endswith("a line or edge; gaps closed") for a in r.alternatives) for _, r in results[:3])
+    weighed = [read(scan_with_border_piece(mnist_digit(mnist, 0, i)), every_reading=True) for i in range(3)]
+    assert all(any(a.label.endswith("a line or edge; gaps closed") for a in r.alternatives) for r in weighed)
 
 
 def test_faint_pencil_in_dim_light(mnist):
@@ -283,13 +284,37 @@ def test_verifier_accepts_mnist_test_digits_and_rejects_held_out_negatives(verif
 
 def test_the_result_shows_the_decision(mnist):
     rng = np.random.default_rng(35)
-    result = read(sim.photo_digit(mnist_digit(mnist, 3, 1), rng, "typical"))
+    result = read(sim.photo_digit(mnist_digit(mnist, 3, 1), rng, "typical"), every_reading=True)
     chosen = [a for a in result.alternatives if a.chosen]
     assert len(chosen) == 1 and chosen[0].digit == result.digit
     assert len(result.alternatives) >= 2
     assert [s.choice for s in result.stages if s.choice is not None] == chosen[0].label.split("; ")
     # Every decision is on the ladder; a fallback (faint ink) only where the first readings convinced no one.
     assert all(s.choice is not None for s in result.stages if s.stage.options is not None and not s.stage.fallback)
+
+
+def test_readings_left_out_could_not_have_won(mnist):
+    """A photo's readings that overturn a rule are left out only where the kept one beats every prior among them:
+    the answer, its reason and the reading kept are those of weighing every reading, and the result says why."""
+    rng = np.random.default_rng(36)
+    photos = [sim.photo_digit(mnist_digit(mnist, d, 2), rng, kind) for d, kind in
+              zip(range(10), ("typical", "hard", "closeup", "typical", "hard", "closeup", "typical", "hard", "typical",
+                              "closeup"))]
+    photos.append(sim.photo_digit(mnist_digit(mnist, 4, 3), rng, "typical", size=(3000, 4000)))
+    left_out = 0
+    for photo in photos:
+        every, fast = read(photo, every_reading=True), read(photo)
+        assert (fast.digit, fast.reason) == (every.digit, every.reason)
+        kept = [[a.label for a in r.alternatives if a.chosen] for r in (every, fast)]
+        assert kept[0] == kept[1]
+        assert {a.label for a in fast.alternatives} <= {a.label for a in every.alternatives}
+        assert every.left_out is None
+        if fast.left_out is not None:
+            left_out += 1
+            assert len(fast.alternatives) < len(every.alternatives)
+            assert fast.left_out.kept_score > fast.left_out.prior
+            assert "could beat the kept reading" in stageview.alternatives_table(fast.alternatives, fast.left_out)
+    assert left_out >= len(photos) // 2
 
 
 def test_a_drawing_the_verifier_doubts_is_still_read(mnist, cnn):
