@@ -376,13 +376,16 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
     return False
 
 
-def _decisive(weighed, left_out_log_prior: float) -> bool:
+def _decisive(weighed, left_out_log_prior: float, rules_path_weighed: bool) -> bool:
     """Whether the best of the readings weighed wins against every reading left out, and would be chosen by the same
-    rules had they been weighed: its total (log scores plus log prior) is above the best log prior left out, and the
-    verifier is sure enough of it that neither the fallbacks nor a "no digit" from the rules' path would be judged
-    on what was left out."""
+    rules had they been weighed: its total (log scores plus log prior) is above the best log prior left out, and
+    what is judged after the choice does not depend on what was left out. That is the fallbacks, after a first
+    weighing (judged on every reading's verifier score), and a "no digit" from the rules' own path (the first
+    path, which the readings weighed include where they hold one of prior 1, ``rules_path_weighed``): neither is
+    judged where the verifier is sure of the best reading."""
     best, _, scores, total, _ = weighed
-    return total[best] > left_out_log_prior and scores[best] >= max(FALLBACK_BELOW, OVERTURN_NO_DIGIT_BELOW)
+    sure = scores[best] >= max(FALLBACK_BELOW, OVERTURN_NO_DIGIT_BELOW)
+    return total[best] > left_out_log_prior and (sure or rules_path_weighed)
 
 
 def _finished(paths: list[Hypothesis]) -> tuple[list[Hypothesis], list[np.ndarray]]:
@@ -455,8 +458,10 @@ def recognize(
         if shortcut:
             left_out = []
             weighing = weigh(fallbacks, frozenset(FRAGMENT_DECISIONS), left_out)
-            _, finished, _, weighed, _ = weighing
-            if (weighed is not None and _decisive(weighed, max(left_out, default=-np.inf))
+            paths, finished, _, weighed, _ = weighing
+            # After the fallbacks nothing more is weighed: only the rules' path's "no digit" is left to judge.
+            if (weighed is not None and _decisive(weighed, max(left_out, default=-np.inf),
+                                                  fallbacks and paths[0].log_prior == 0)
                     and not is_line_piece(finished[weighed[0]])):
                 return weighing, left_out
         return weigh(fallbacks), None
