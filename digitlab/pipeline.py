@@ -459,10 +459,11 @@ def recognize(
             left_out = []
             weighing = weigh(fallbacks, frozenset(FRAGMENT_DECISIONS), left_out)
             paths, finished, _, weighed, _ = weighing
-            # After the fallbacks nothing more is weighed: only the rules' path's "no digit" is left to judge.
-            if (weighed is not None and _decisive(weighed, max(left_out, default=-np.inf),
-                                                  fallbacks and paths[0].log_prior == 0)
-                    and not is_line_piece(finished[weighed[0]])):
+            # Where nothing was left out, this was every reading. After the fallbacks nothing more is weighed: only
+            # the rules' path's "no digit" is left to judge.
+            rules_path_weighed = fallbacks and paths[0].log_prior == 0
+            if not left_out or (weighed is not None and _decisive(weighed, max(left_out), rules_path_weighed)
+                                and not is_line_piece(finished[weighed[0]])):
                 return weighing, left_out
         return weigh(fallbacks), None
 
