@@ -588,8 +588,9 @@ def _straight_lines(mask: np.ndarray, extent_axis: int) -> np.ndarray:
     return lines
 
 
-# A page is photographed at most this askew (degrees): ruling is looked for this far from upright.
-MAX_RULING_TILT = 4.0
+# A page is photographed at most this askew (degrees): ruling is looked for this far from upright. Phone photos of
+# a page held by hand are often turned 5-10 degrees, and perspective turns the ruling further towards the frame's edge.
+MAX_RULING_TILT = 10.0
 # The Hough transform's angle step (degrees): a line 0.125 degrees off its bin drifts 3 px over 1280 px.
 TILT_STEP = 0.25
 # A straight line with ink along this share of the picture is ruling, even broken into dashes by a faint

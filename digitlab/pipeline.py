@@ -53,6 +53,9 @@ FRAGMENT_PRIOR = 0.03
 FRAGMENT_INSIDE = 0.9
 FRAGMENT_GROWTH = 1.3
 FRAGMENT_OF_A_DIGIT = 0.5
+# ... and not clearly worse a digit than the part: more ink that reads worse is the digit with junk attached (grid
+# lines, a shadow's edge), not the digit made whole.
+FRAGMENT_WHOLE_SHARE = 0.8
 # The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
 FRAGMENT_CHECK_SIDE = 160
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
@@ -335,7 +338,8 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     masks = [_marks_mask(p) for p in paths]
     for i, mi in enumerate(masks):
         for j, mj in enumerate(masks):
-            if (j != i and scores[j] >= FRAGMENT_OF_A_DIGIT and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
+            if (j != i and scores[j] >= max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
+                    and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
                     and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
