@@ -15,6 +15,7 @@ import numpy as np
 
 from . import article_stages as ast
 from . import mnist_stages as ms
+from . import page_region
 from . import photo_stages as ps
 from . import segmentation as seg
 from .errors import DigitlabError, NoDigit
@@ -72,8 +73,9 @@ ROBUST_PAGE_STAGES = (
           "Shrink big photos to 1280 px so every later step is fast; small digits stay large enough.",
           ps.working_size),
     Stage("grayscale", "Ink-preserving grayscale",
-          "Take the darkest colour channel, so blue or red ink stays as dark as black ink (on coloured paper, the channel where the ink stands out most).",
-          ps.coloured_paper_grayscale, can_skip=False, options=ps.grayscale_options, overturn_prior=GRAYSCALE_PRIOR),
+          "Take the darkest colour channel, so blue or red ink stays as dark as black ink (on coloured paper, the channel where the ink stands out most; a page on a dark desk is also tried alone).",
+          ps.coloured_paper_grayscale, can_skip=False, options=ps.grayscale_options, overturn_prior=GRAYSCALE_PRIOR,
+          fallback_options=page_region.page_alone_options),
     Stage("polarity", "Make ink white",
           "MNIST digits are white on black: invert unless the background is already dark (both ways are tried; the verifier keeps the one that yields a digit).",
           ps.auto_polarity, options=ps.polarity_options, overturn_prior=POLARITY_PRIOR),

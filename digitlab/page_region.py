@@ -1,0 +1,98 @@
+"""The page in a photo that shows what it lies on: a sheet or a sticky note on a dark desk.
+
+The grayscale, polarity and threshold rules take the photo's median for the paper. Where a dark desk fills much
+of the frame, the median is the desk: the page looks like light ink on a dark background, or Otsu's level falls
+between desk and page and the pencil on the page is lost. ``page_alone_options`` offers the grayscale with the
+surround filled with the paper's own tone, so every later stage sees a page that fills the frame.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import photo_stages as ps
+
+# The page is found at this long side: a desk is large, and a digit's strokes vanish under the median filter.
+PAGE_SEARCH_SIDE = 200
+# The surround is at least this many grey levels darker than the paper (in the brightest channel: paper of any
+# colour is bright in its own; a wooden desk under a white page stands 60-120 below it).
+PAGE_SURROUND_CONTRAST = 60
+# The surround covers at least this share of the frame (less is a page's own rim, a vignette or a shadow's edge) ...
+PAGE_SURROUND_SHARE = 0.05
+# ... and the page at least this share (less is a light object on a dark page, or a small note lost in clutter).
+PAGE_SHARE = 0.15
+# The page's edge is a step: across it the grey changes by at least this share of the page-to-surround contrast
+# within a pixel of the search size (a shadow's edge is a ramp over a tenth of the frame: about a fifth of it).
+PAGE_EDGE_SHARPNESS = 0.5
+# The filled surround reaches this share of the long side into the page: its edge, and the drop shadow under it.
+PAGE_RIM = 0.01
+
+
+def page_mask(image: np.ndarray) -> np.ndarray | None:
+    """Where the page is (a uint8 0/1 mask at the image's size), or None where no darker surround shows.
+
+    The page is the convex hull of the biggest light region (Otsu's level on the brightest channel, at a
+    small size, median-filtered so that ink does not split it); the ink on it lies inside the hull. Its edge must
+    be a step: a soft shadow darkens paper as much as a desk can be dark, but over a long ramp.
+    """
+    h, w = image.shape[:2]
+    bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
+    scale = min(1.0, PAGE_SEARCH_SIDE / max(h, w))
+    small = cv2.resize(bright, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    if min(small.shape) < 16:
+        return None
+    small = cv2.medianBlur(small, 5)
+    level, light = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
+    if n < 2:
+        return None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    points = cv2.findNonZero((labels == biggest).astype(np.uint8))
+    hull = np.zeros_like(light)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+    page, surround = hull > 0, hull == 0
+    if page.mean() < PAGE_SHARE or surround.mean() < PAGE_SURROUND_SHARE:
+        return None
+    contrast = np.median(small[page]) - np.median(small[surround])
+    if contrast < PAGE_SURROUND_CONTRAST:
+        return None
+    # The step across the light region's edge, away from the frame's border (where the page runs off it).
+    square = np.ones((3, 3), np.uint8)
+    edge = (light - cv2.erode(light, square)).astype(bool)
+    edge[[0, -1], :] = False
+    edge[:, [0, -1]] = False
+    if not edge.any():
+        return None
+    step = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, square)
+    if np.median(step[edge]) < PAGE_EDGE_SHARPNESS * contrast:
+        return None  # a soft shadow, not a desk
+    rim = max(1, round(PAGE_RIM * max(h, w)))
+    full = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
+    return cv2.erode(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1)))
+
+
+def _filled(grey: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """``grey`` with everything outside ``page`` set to the page's median tone."""
+    paper = np.median(grey[page > 0])
+    return np.where(page > 0, grey, np.uint8(paper)).astype(np.uint8)
+
+
+def page_alone_options(image: np.ndarray, source: str = ps.SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
+    """A photo of a page on a darker surround: its grayscale with the surround filled with the paper's tone, in
+    the channel that shows the ink best on that paper (``grayscale_options``, judged on the page alone)."""
+    if source != ps.SOURCE_PHOTO or image.ndim != 3:
+        return []
+    page = page_mask(image)
+    if page is None:
+        return []
+    darkest = ("darkest colour channel", _filled(ps.ink_grayscale(image), page))
+    choices = [darkest]
+    colour = np.median(image[..., :3][page > 0], axis=0)
+    if colour.max() - colour.min() >= ps.SATURATED_PAPER_SPREAD:
+        brightest = int(np.argmax(colour))
+        name = ("red", "green", "blue")[brightest]
+        choices.append((f"the {name} channel, where the coloured paper is brightest",
+                        _filled(np.ascontiguousarray(image[..., brightest]), page)))
+    label, grey = max(choices, key=lambda option: ps.ink_contrast(option[1]))  # the darkest channel wins ties
+    return [(f"{label}, the page alone (the darker surround filled with the paper's tone)", grey)]
