@@ -102,23 +102,34 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
         return stage.options is not None and alternatives and (fallbacks or not stage.fallback)
 
     def outcome(stage, picture):
-        """The stage's options for one path's picture, or the NoDigit that ends the path."""
+        """The stage's options for one path's picture, or the NoDigit that ends the path. The fallback options are
+        kept apart from the others, so a second exploration reuses the others' pictures (and every later stage's
+        outcome for them) and adds only the fallbacks'."""
+        if not (branches(stage) and fallbacks and stage.fallback_options is not None):
+            return kept_outcome(stage, picture, "options", lambda: fresh_outcome(stage, picture))
+        options = kept_outcome(stage, picture, "options", lambda: fresh_outcome(stage, picture))
+        if isinstance(options, NoDigit):
+            return options
+        more = kept_outcome(stage, picture, "fallback options", lambda: guarded(stage.fallback_options, picture, source))
+        return options if isinstance(more, NoDigit) else options + more
+
+    def kept_outcome(stage, picture, part, make):
         if memo is None:
-            return fresh_outcome(stage, picture)
-        key = (stage.name, id(picture), branches(stage), fallbacks and stage.fallback_options is not None)
+            return make()
+        key = (stage.name, id(picture), branches(stage), part)
         kept = memo.get(key)
         if kept is None or kept[0] is not picture:  # the picture is held, so its id is not reused while kept
-            kept = memo[key] = (picture, fresh_outcome(stage, picture))
+            kept = memo[key] = (picture, make())
         return kept[1]
 
     def fresh_outcome(stage, picture):
+        if branches(stage):
+            return guarded(stage.options, picture, source)
+        return guarded(lambda p, _: [(None, stage.func(p))], picture, source)
+
+    def guarded(options, picture, source):
         try:
-            if branches(stage):
-                options = stage.options(picture, source)
-                if fallbacks and stage.fallback_options is not None:
-                    options = options + stage.fallback_options(picture, source)
-                return options
-            return [(None, stage.func(picture))]
+            return options(picture, source)
         except NoDigit as exc:
             # Without its traceback: kept in the memo, its frames kept every picture the stage had made alive
             # (a process reading 12 MP photos peaked at 1.6 GB instead of 0.83).

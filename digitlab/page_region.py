@@ -15,6 +15,10 @@ from . import photo_stages as ps
 
 # The page is found at this long side: a desk is large, and a digit's strokes vanish under the median filter.
 PAGE_SEARCH_SIDE = 200
+# The median filter's size there (pixels): wider than a pen's stroke at that size, narrower than a desk's strip.
+INK_ERASING_MEDIAN = 5
+# A picture under this many pixels on its short side at the search size shows no page and desk apart.
+PAGE_SEARCH_MIN_SIDE = 16
 # The surround is at least this many grey levels darker than the paper (in the brightest channel: paper of any
 # colour is bright in its own; a wooden desk under a white page stands 60-120 below it).
 PAGE_SURROUND_CONTRAST = 60
@@ -23,7 +27,7 @@ PAGE_SURROUND_SHARE = 0.05
 # ... and the page at least this share (less is a light object on a dark page, or a small note lost in clutter).
 PAGE_SHARE = 0.15
 # The page's edge is a step: across it the grey changes by at least this share of the page-to-surround contrast
-# within a pixel of the search size (a shadow's edge is a ramp over a tenth of the frame: about a fifth of it).
+# within two pixels of the search size (a shadow's edge is a ramp over a tenth of the frame: about a fifth of it).
 PAGE_EDGE_SHARPNESS = 0.5
 # The filled surround reaches this share of the long side into the page: its edge, and the drop shadow under it.
 PAGE_RIM = 0.01
@@ -40,10 +44,10 @@ def page_mask(image: np.ndarray) -> np.ndarray | None:
     bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
     scale = min(1.0, PAGE_SEARCH_SIDE / max(h, w))
     small = cv2.resize(bright, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    if min(small.shape) < 16:
+    if min(small.shape) < PAGE_SEARCH_MIN_SIDE:
         return None
-    small = cv2.medianBlur(small, 5)
-    level, light = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    small = cv2.medianBlur(small, INK_ERASING_MEDIAN)
+    _, light = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
     if n < 2:
         return None
@@ -57,9 +61,9 @@ def page_mask(image: np.ndarray) -> np.ndarray | None:
     contrast = np.median(small[page]) - np.median(small[surround])
     if contrast < PAGE_SURROUND_CONTRAST:
         return None
-    # The step across the light region's edge, away from the frame's border (where the page runs off it).
+    # The step across the page's own outline (not the ink's edges on it), away from the frame's border.
     square = np.ones((3, 3), np.uint8)
-    edge = (light - cv2.erode(light, square)).astype(bool)
+    edge = (hull - cv2.erode(hull, square)).astype(bool)
     edge[[0, -1], :] = False
     edge[:, [0, -1]] = False
     if not edge.any():
@@ -69,7 +73,8 @@ def page_mask(image: np.ndarray) -> np.ndarray | None:
         return None  # a soft shadow, not a desk
     rim = max(1, round(PAGE_RIM * max(h, w)))
     full = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
-    return cv2.erode(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1)))
+    full = cv2.erode(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1)))
+    return full if full.mean() >= PAGE_SHARE else None  # a narrow strip of paper is all rim
 
 
 def _filled(grey: np.ndarray, page: np.ndarray) -> np.ndarray:

@@ -591,6 +591,9 @@ def _straight_lines(mask: np.ndarray, extent_axis: int) -> np.ndarray:
 # A page is photographed at most this askew (degrees): ruling is looked for this far from upright. Phone photos of
 # a page held by hand are often turned 5-10 degrees, and perspective turns the ruling further towards the frame's edge.
 MAX_RULING_TILT = 10.0
+# A single line further off the axes than this (degrees) is ruling only along most of its course (UPRIGHT_RULING_COVER)
+# or as one of a lattice: a thin 7's bar or a leaning 1 across half a tight crop is a single line a few degrees off.
+SINGLE_LINE_TILT = 4.0
 # The Hough transform's angle step (degrees): a line 0.125 degrees off its bin drifts 3 px over 1280 px.
 TILT_STEP = 0.25
 # A straight line with ink along this share of the picture is ruling, even broken into dashes by a faint
@@ -618,8 +621,9 @@ RULING_HALF_WIDTH = 1
 def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
     """The ink of ruled lines a little off upright or level (paper photographed askew, lines converging in
     perspective), broken or whole: every straight line (Hough transform) near the ruling's directions whose ink
-    is a thin line along ``RULING_COVER`` of the picture (``_along``); an upright one must also have ink along
-    ``UPRIGHT_RULING_COVER`` of the height or be one of a lattice (``LATTICE_LINES``)."""
+    is a thin line along ``RULING_COVER`` of the picture (``_along``); an upright one, or one further off the
+    axes than ``SINGLE_LINE_TILT``, must also have ink along ``UPRIGHT_RULING_COVER`` of its course or be one of a
+    lattice (``LATTICE_LINES``)."""
     h, w = mask.shape
     found = np.zeros_like(mask)
     if np.count_nonzero(mask) > MAX_RULED_INK * mask.size:
@@ -648,7 +652,9 @@ def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
             # An upright line across half the height may be a 1 in a tight crop: it is ruling when it runs
             # along most of the height, as a straight one must, or is one of a lattice (squared paper).
             lattice = sum(abs(t - theta) <= same for _, t, _ in candidates) >= LATTICE_LINES
-            if level or inked >= UPRIGHT_RULING_COVER or lattice:
+            off_axis = np.rad2deg(abs(theta - np.pi / 2) if level else min(theta, np.pi - theta))
+            near_level = level and off_axis <= SINGLE_LINE_TILT
+            if near_level or inked >= UPRIGHT_RULING_COVER or lattice:
                 a, b = np.cos(theta), np.sin(theta)
                 x0, y0 = a * 2 * rho, b * 2 * rho
                 cv2.line(found, (int(x0 - far * b), int(y0 + far * a)), (int(x0 + far * b), int(y0 - far * a)), 1,

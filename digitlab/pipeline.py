@@ -39,7 +39,7 @@ OVERTURN_NO_DIGIT_BELOW = 0.95
 FALLBACK_BELOW = 0.95
 # How likely each decision rule is wrong, a priori: a choice other than the rule's costs this factor,
 # so an alternative must look clearly more like a digit to win (bench/tune_choice.py, tuning seeds).
-GRAYSCALE_PRIOR = 0.1  # offered only on strongly coloured paper, where the darkest channel may lose grey ink
+GRAYSCALE_PRIOR = 0.1  # offered on strongly coloured paper (the darkest channel may lose grey ink), and a page on a desk
 POLARITY_PRIOR = 0.1  # the histogram rule fails only on close-ups; a wrong polarity can still yield a "1"
 LIGHTING_PRIOR = 0.1  # the lighting rule is about the paper, not the ink: often either estimate works
 LINES_PRIOR = 0.1  # most long straight lines in a photo are ruling, page or table edges

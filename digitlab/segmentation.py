@@ -192,8 +192,9 @@ RULE_LINE_THINNESS = 0.12
 # short, is a piece of ruling or a cell border the line eraser left, not a pen's 1: people write 1s slanted,
 # or with a pen wider than 1/HAIRLINE_ELONGATION of their height.
 HAIRLINE_ELONGATION = 15
-# Ruling and cell borders scanned or photographed squarely are this close to the axes (ruling further askew is erased
-# whole by the Hough search, MAX_RULING_TILT in photo_stages); a written 1 leans further more often than not.
+# Ruling and cell borders scanned or photographed squarely are this close to the axes (ruling further askew, along
+# most of the frame or in a lattice, is erased by the Hough search: MAX_RULING_TILT in photo_stages); a written 1
+# leans further more often than not.
 HAIRLINE_TILT = 4.0
 # Straight: its course wavers by at most about its own thickness (the box around it is at most this many times as wide).
 HAIRLINE_WAVER = 3

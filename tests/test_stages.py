@@ -372,6 +372,20 @@ def test_a_fragment_is_one_whatever_is_decided_after_its_marks():
     assert not _differ_only_in(path(**{**whole.choices, "stroke": "loops kept open"}), whole, "lighting")
 
 
+@pytest.mark.parametrize("tilt", [6, 8])
+def test_a_thin_7s_bar_and_a_leaning_1_a_few_degrees_off_the_axes_are_no_ruling(cnn, tilt):
+    # Ruling is looked for up to 10 degrees off the axes; a single thin line further off than 4 degrees is ruling only
+    # along most of the frame or in a lattice (the bar of a 7 drawn with a 2 px pen was erased, and read as a 1).
+    seven = np.full((280, 280), 255, np.uint8)
+    cv2.line(seven, (60, 60 + int(160 * np.tan(np.deg2rad(tilt)))), (220, 60), 0, 2)
+    cv2.line(seven, (220, 60), (120, 240), 0, 2)
+    one = np.full((280, 280), 255, np.uint8)
+    cv2.line(one, (140, 30), (140 + int(220 * np.tan(np.deg2rad(tilt))), 250), 0, 2)
+    cv2.line(one, (140, 30), (115, 60), 0, 2)
+    noisy = np.clip(seven + np.random.default_rng(0).normal(0, 6, seven.shape), 0, 255).astype(np.uint8)  # a photo
+    assert [recognize(image, classifier=cnn).digit for image in (seven, noisy, one)] == [7, 7, 1]
+
+
 def test_a_digit_is_no_fragment_of_more_ink_that_reads_as_a_worse_digit(mnist):
     """Where another lighting keeps the grid lines touching a digit, the digit with the grid is more ink around the
     same marks; read as a worse digit it is junk attached, not the digit made whole, so the digit is no fragment
