@@ -105,10 +105,8 @@ def explore(image: np.ndarray, stages, skip=(), source: str = ps.SOURCE_PHOTO, a
         """The stage's options for one path's picture, or the NoDigit that ends the path. The fallback options are
         kept apart from the others, so a second exploration reuses the others' pictures (and every later stage's
         outcome for them) and adds only the fallbacks'."""
-        if not (branches(stage) and fallbacks and stage.fallback_options is not None):
-            return kept_outcome(stage, picture, "options", lambda: fresh_outcome(stage, picture))
         options = kept_outcome(stage, picture, "options", lambda: fresh_outcome(stage, picture))
-        if isinstance(options, NoDigit):
+        if isinstance(options, NoDigit) or not (branches(stage) and fallbacks and stage.fallback_options is not None):
             return options
         more = kept_outcome(stage, picture, "fallback options", lambda: guarded(stage.fallback_options, picture, source))
         return options if isinstance(more, NoDigit) else options + more

@@ -29,6 +29,8 @@ PAGE_SHARE = 0.15
 # The page's edge is a step: across it the grey changes by at least this share of the page-to-surround contrast
 # within two pixels of the search size (a shadow's edge is a ramp over a tenth of the frame: about a fifth of it).
 PAGE_EDGE_SHARPNESS = 0.5
+# The paper's colour is taken from about this many pixels along the long side (a median: ink does not move it).
+PAPER_SAMPLE_SIDE = 128
 # The filled surround reaches this share of the long side into the page: its edge, and the drop shadow under it.
 PAGE_RIM = 0.01
 
@@ -77,27 +79,18 @@ def page_mask(image: np.ndarray) -> np.ndarray | None:
     return full if full.mean() >= PAGE_SHARE else None  # a narrow strip of paper is all rim
 
 
-def _filled(grey: np.ndarray, page: np.ndarray) -> np.ndarray:
-    """``grey`` with everything outside ``page`` set to the page's median tone."""
-    paper = np.median(grey[page > 0])
-    return np.where(page > 0, grey, np.uint8(paper)).astype(np.uint8)
-
-
 def page_alone_options(image: np.ndarray, source: str = ps.SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
-    """A photo of a page on a darker surround: its grayscale with the surround filled with the paper's tone, in
-    the channel that shows the ink best on that paper (``grayscale_options``, judged on the page alone)."""
+    """A photo of a page on a darker surround: the surround filled with the paper's colour, then the grayscale rule
+    (``grayscale_options``), which now sees the page's paper as the photo's median."""
     if source != ps.SOURCE_PHOTO or image.ndim != 3:
         return []
     page = page_mask(image)
     if page is None:
         return []
-    darkest = ("darkest colour channel", _filled(ps.ink_grayscale(image), page))
-    choices = [darkest]
-    colour = np.median(image[..., :3][page > 0], axis=0)
-    if colour.max() - colour.min() >= ps.SATURATED_PAPER_SPREAD:
-        brightest = int(np.argmax(colour))
-        name = ("red", "green", "blue")[brightest]
-        choices.append((f"the {name} channel, where the coloured paper is brightest",
-                        _filled(np.ascontiguousarray(image[..., brightest]), page)))
-    label, grey = max(choices, key=lambda option: ps.ink_contrast(option[1]))  # the darkest channel wins ties
+    step = max(1, max(image.shape[:2]) // PAPER_SAMPLE_SIDE)
+    paper = np.median(image[::step, ::step, :3][page[::step, ::step] > 0], axis=0).astype(np.uint8)
+    alone = np.empty((*page.shape, 3), np.uint8)
+    alone[:] = paper
+    cv2.copyTo(np.ascontiguousarray(image[..., :3]), page, alone)  # the page over the paper's colour
+    label, grey = ps.grayscale_options(alone)[0]
     return [(f"{label}, the page alone (the darker surround filled with the paper's tone)", grey)]
