@@ -35,13 +35,8 @@ PAPER_SAMPLE_SIDE = 128
 PAGE_RIM = 0.01
 
 
-def page_mask(image: np.ndarray) -> np.ndarray | None:
-    """Where the page is (a uint8 0/1 mask at the image's size), or None where no darker surround shows.
-
-    The page is the convex hull of the biggest light region (Otsu's level on the brightest channel, at a
-    small size, median-filtered so that ink does not split it); the ink on it lies inside the hull. Its edge must
-    be a step: a soft shadow darkens paper as much as a desk can be dark, but over a long ramp.
-    """
+def _page_hull(image: np.ndarray) -> np.ndarray | None:
+    """The page as a 0/1 mask at the search size (``page_mask``), or None where no darker surround shows."""
     h, w = image.shape[:2]
     bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
     scale = min(1.0, PAGE_SEARCH_SIDE / max(h, w))
@@ -73,6 +68,20 @@ def page_mask(image: np.ndarray) -> np.ndarray | None:
     step = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, square)
     if np.median(step[edge]) < PAGE_EDGE_SHARPNESS * contrast:
         return None  # a soft shadow, not a desk
+    return hull
+
+
+def page_mask(image: np.ndarray) -> np.ndarray | None:
+    """Where the page is (a uint8 0/1 mask at the image's size), or None where no darker surround shows.
+
+    The page is the convex hull of the biggest light region (Otsu's level on the brightest channel, at a
+    small size, median-filtered so that ink does not split it); the ink on it lies inside the hull. Its edge must
+    be a step: a soft shadow darkens paper as much as a desk can be dark, but over a long ramp.
+    """
+    hull = _page_hull(image)
+    if hull is None:
+        return None
+    h, w = image.shape[:2]
     rim = max(1, round(PAGE_RIM * max(h, w)))
     full = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
     full = cv2.erode(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1)))
@@ -94,3 +103,18 @@ def page_alone_options(image: np.ndarray, source: str = ps.SOURCE_PHOTO) -> list
     cv2.copyTo(np.ascontiguousarray(image[..., :3]), page, alone)  # the page over the paper's colour
     label, grey = ps.grayscale_options(alone)[0]
     return [(f"{label}, the page alone (the darker surround filled with the paper's tone)", grey)]
+
+
+def polarity_options(gray: np.ndarray, source: str = ps.SOURCE_PHOTO) -> list[tuple]:
+    """``ps.polarity_options``, with a light page on a darker surround as one more opinion on a photo.
+
+    Where a desk fills most of the frame, the median and the local rule both take it for the background and
+    the page for light ink; then neither reading is favoured, and the verifier judges the two (a tie goes to the
+    page's reading: dark ink on it).
+    """
+    options = ps.polarity_options(gray, source)
+    if source != ps.SOURCE_PHOTO or len(options) < 2 or len(options[1]) > 2 or options[0][0] != ps.KEPT:
+        return options  # the rule inverts already, or is unsure already
+    if _page_hull(gray) is None:
+        return options
+    return [(*option[:2], 1.0) for option in reversed(options)]

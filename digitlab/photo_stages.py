@@ -210,6 +210,10 @@ def paper_is_the_lighter_tone(gray: np.ndarray) -> bool:
     return median >= (low + high) / 2
 
 
+INVERTED = "inverted: dark ink on light paper"
+KEPT = "kept: light ink on a dark background"
+
+
 def polarity_options(gray: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple]:
     """Both readings of which way is ink, the local-contrast rule's first.
 
@@ -220,8 +224,8 @@ def polarity_options(gray: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple
     canvas that the median also takes for the paper is the paper, without asking the local rule; otherwise the
     canvas's tone settles a disagreement.
     """
-    inverted = ("inverted: dark ink on light paper", 255 - gray)
-    kept = ("kept: light ink on a dark background", gray.copy())
+    inverted = (INVERTED, 255 - gray)
+    kept = (KEPT, gray.copy())
     median_says_light = paper_is_the_lighter_tone(gray)
     canvas_says_light = _canvas_is_lighter_than_ink(gray) if source != SOURCE_PHOTO else None
     if canvas_says_light and median_says_light:

@@ -78,7 +78,7 @@ ROBUST_PAGE_STAGES = (
           fallback_options=page_region.page_alone_options),
     Stage("polarity", "Make ink white",
           "MNIST digits are white on black: invert unless the background is already dark (both ways are tried; the verifier keeps the one that yields a digit).",
-          ps.auto_polarity, options=ps.polarity_options, overturn_prior=POLARITY_PRIOR),
+          ps.auto_polarity, options=page_region.polarity_options, overturn_prior=POLARITY_PRIOR),
     Stage("lighting", "Even out lighting",
           "Subtract a smooth estimate of the paper, so shadows and uneven light disappear (or only its level, if that reads better: bold strokes are wider than any shadow-following estimate).",
           ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
@@ -323,15 +323,17 @@ def _is_fragment(part: np.ndarray | None, whole: np.ndarray | None) -> bool:
             and np.count_nonzero(part & whole) >= FRAGMENT_INSIDE * area)
 
 
-def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndarray:
-    """log(FRAGMENT_PRIOR) for each path whose marks are a part of what another path reads as a digit.
+def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """log(FRAGMENT_PRIOR) for each path whose marks are a part of what another path reads as another digit.
 
     Lighting that follows a shadow can break a bold stroke; the piece left (the top loop of an
     8) is a fine digit by itself. Faint ink under the threshold's fixed level loses its fainter
     strokes (a 7's bar). The path that differs only in that decision and reads the whole mark as a
     digit explains more of the same ink, and is the better account of the picture. The whole is judged as the digit
     stages' rules leave it (joining a whole's pieces to something else can make a digit of marks that are not one).
-    (Between other decisions, more ink is often a digit with a border or a dot attached.)
+    (Between other decisions, more ink is often a digit with a border or a dot attached.) Where the whole reads as
+    the same digit, the two agree, and the part keeps its score: charged alone, it lost to readings of other marks
+    (a page on a desk: its 3, whole only with the contrast stretched, which overturns a rule, lost to the desk's edge).
     """
     out = np.zeros(len(paths), np.float32)
     decisions = [d for d in FRAGMENT_DECISIONS if len({p.choices.get(d) for p in paths}) > 1]
@@ -340,7 +342,7 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray) -> np.ndar
     masks = [_marks_mask(p) for p in paths]
     for i, mi in enumerate(masks):
         for j, mj in enumerate(masks):
-            if (j != i and scores[j] >= max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
+            if (j != i and digits[j] != digits[i] and scores[j] >= max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
                     and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
                     and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)):
                 out[i] = np.log(FRAGMENT_PRIOR)
@@ -440,7 +442,7 @@ def recognize(
         paths = explore(rgb, stages, skip, source, alternatives=verifier is not None, fallbacks=fallbacks, memo=memo,
                         branch_at=branch_at, left_out=left_out)
         finished, finals = _finished(paths)
-        fragments = None if verifier is None else (lambda scores: _fragment_log_priors(finished, scores))
+        fragments = None if verifier is None else (lambda scores, digits: _fragment_log_priors(finished, scores, digits))
         # The likeliest path's ladder is read in the same call: the path chosen is most often that one.
         # Its last view is its answer, finals[0], read with the finals.
         likeliest = ladder_views([[img for _, img, _ in finished[0].trail]]) if finished else None

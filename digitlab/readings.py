@@ -110,8 +110,8 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
 
     The score is log(verifier) + log(classifier confidence) + log(prior): a hypothesis must look
     like a digit at all, like one digit in particular, and overturn the rules only for a clearly
-    better reading. ``priors_from_scores(scores)`` adds log-priors that depend on the verifier's
-    scores. With ``vote``, the best few are read again across stroke widths and the contest is between them.
+    better reading. ``priors_from_scores(scores, digits)`` adds log-priors that depend on the verifier's
+    scores and the classifier's digits. With ``vote``, the best few are read again across stroke widths and the contest is between them.
     Ties go to the earlier (the rules') path.
     """
     batch = np.stack(finals)
@@ -136,7 +136,7 @@ def choose(finals: list[np.ndarray], log_priors: list[float], classifier, verifi
     scores = scores[same_as]
     priors = np.asarray(log_priors, np.float32)
     if priors_from_scores is not None:
-        priors = priors + priors_from_scores(scores)
+        priors = priors + priors_from_scores(scores, probs.argmax(axis=1))
 
     def totals(probs):
         return np.log(scores + 1e-6) + np.log(probs.max(axis=1) + 1e-6) + priors

@@ -220,6 +220,33 @@ def _hairline(labels: np.ndarray, members: list[int], box) -> bool:
             and tilt <= HAIRLINE_TILT)
 
 
+# A straight bar that enters the frame at one side and leaves it at the next, this many times longer than thick, cuts
+# off the frame's corner: a page's or a table's edge photographed askew (a written stroke ends inside the frame).
+CORNER_CUT_ELONGATION = 8
+# ... and straight along this percentage of its ink (within its own thickness of its axis).
+CORNER_CUT_STRAIGHT_SHARE = 90
+
+
+def _cuts_a_corner(labels: np.ndarray, members: list[int], box, area: int, h: int, w: int) -> bool:
+    """Whether the marks ``members`` (``area`` pixels) are one straight bar from one side of the frame to an
+    adjacent side."""
+    x, y, bw, bh = box
+    left, top, right, bottom = x == 0, y == 0, x + bw == w, y + bh == h
+    # A bar's length is about its box's diagonal: more ink than that elongation allows is no thin bar (a digit).
+    if not ((left or right) and (top or bottom)) or area * CORNER_CUT_ELONGATION > bw * bw + bh * bh:
+        return False
+    points = cv2.findNonZero(np.isin(labels[y:y + bh, x:x + bw], members).astype(np.uint8)).reshape(-1, 2)
+    points = points.astype(np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    along = (points - (x0, y0)) @ np.float32((vx, vy))
+    across = (points - (x0, y0)) @ np.float32((-vy, vx))
+    length = float(along.max() - along.min()) + 1
+    thickness = len(points) / length
+    # Straight where most of it is: the stubs of crossing ruling that cling to a margin line do not count.
+    return (length >= CORNER_CUT_ELONGATION * thickness
+            and float(np.percentile(np.abs(across), CORNER_CUT_STRAIGHT_SHARE)) <= thickness + 1)
+
+
 def _edge_like(box, h: int, w: int) -> bool:
     x, y, bw, bh = box
     # Long across the frame, or entering it from a side: a line or an edge the frame cuts.
@@ -291,11 +318,12 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     x1, y1 = (stats[keep, 0] + stats[keep, 2]).max(), (stats[keep, 1] + stats[keep, 3]).max()
     region = (slice(y0, y1), slice(x0, x1))
     mass = np.bincount(labels[region].ravel(), weights=ink[region].ravel(), minlength=len(stats))
-    # A thin bar running from one side of the frame to the other, or across most of it, is a page or
-    # cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
+    # A thin bar running from one side of the frame to the other, or across most of it, or across a corner, is a page
+    # or cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
     # that the line eraser left: such marks are tried after the others, however much ink they have
     # (a verifier cannot tell a bar from a 1; the rule only orders the candidates).
-    groups = sorted(((members, _edge_like(box, h, w) or _hairline(labels, members, box))
+    groups = sorted(((members, _edge_like(box, h, w) or _hairline(labels, members, box)
+                      or _cuts_a_corner(labels, members, box, int(stats[members, cv2.CC_STAT_AREA].sum()), h, w))
                      for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], -mass[g[0]].sum()))
     ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []

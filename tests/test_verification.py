@@ -395,20 +395,23 @@ def test_a_one_drawn_with_a_brush_a_third_as_wide_as_tall_is_thinned_as_far_as_i
 
 
 
-def page_on_a_dark_desk_photo(digit28, rng, note=False):
+def page_on_a_dark_desk_photo(digit28, rng, note=False, desk_share="a third", pencil=140):
     """A sheet (or a yellow sticky note) running off the frame's left and bottom, on a dark desk that fills the
-    top and right (a third of the frame or more), with a pencil-grey digit on it; light falling off, blurred, JPEG."""
+    top and right (a third of the frame or more; "most": two thirds), with a pencil-grey digit on it; light falling
+    off, blurred, JPEG."""
     h, w = 900, 1200
     img = np.full((h, w, 3), rng.uniform(15, 45), np.float32) + rng.normal(0, 6, (h, w, 3))  # a dark, grainy desk
-    corners = np.float32([[-0.1, 0.3], [0.7, 0.05], [0.65, 1.1], [-0.1, 1.1]]) * (w, h)
+    corners = np.float32([[-0.1, 0.3], [0.7, 0.05], [0.65, 1.1], [-0.1, 1.1]] if desk_share == "a third" else
+                         [[-0.1, 0.4], [0.5, 0.3], [0.5, 1.1], [-0.1, 1.1]]) * (w, h)
     corners += rng.uniform(-0.05, 0.05, (4, 2)).astype(np.float32) * h
     paper = (95, 230, 250) if note else (215, 205, 200)  # BGR: a yellow note, or bluish white paper
     cv2.fillConvexPoly(img, corners.astype(np.int32), paper)
     side = int(rng.uniform(0.2, 0.3) * h)
     big = np.clip((cv2.resize(digit28.astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_CUBIC) - 0.35) * 3, 0, 1)
     big = cv2.GaussianBlur(big, (0, 0), 0.8)[..., None] * rng.uniform(0.7, 0.9)
-    x, y = int(0.25 * w + rng.integers(-60, 60)), int(0.5 * h + rng.integers(-40, 40))
-    img[y:y + side, x:x + side] = img[y:y + side, x:x + side] * (1 - big) + np.array((140, 140, 145)) * big
+    x = int((0.25 if desk_share == "a third" else 0.12) * w + rng.integers(-60, 60))
+    y = int(0.5 * h + rng.integers(-40, 40))
+    img[y:y + side, x:x + side] = img[y:y + side, x:x + side] * (1 - big) + np.array((pencil, pencil, pencil + 5)) * big
     gx, gy = np.meshgrid(np.linspace(-1, 1, w), np.linspace(-1, 1, h))
     img *= (1 - rng.uniform(0, 0.2) * (gx + 1) / 2)[..., None]
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5)) + rng.normal(0, 3, img.shape)
@@ -424,3 +427,19 @@ def test_a_page_on_a_dark_desk_is_read_on_the_page_alone(mnist, note):
     labels = [5, 2, 8, 3, 0, 6]
     read_as = [read(page_on_a_dark_desk_photo(mnist_digit(mnist, d, 3), rng, note)).digit for d in labels]
     assert sum(r == d for r, d in zip(read_as, labels)) >= 5, (labels, read_as)
+
+
+def test_a_page_on_a_desk_that_fills_most_of_the_frame_is_dark_ink_on_light_paper(mnist):
+    """The desk is two thirds of the photo: the median and the local-contrast rule both take it for the background,
+    so the rule keeps the tones (the page read as light ink). A light page on a darker surround makes the two
+    readings of polarity equal, and the verifier reads the digit on the page (1 of these 6 before; tough photos of
+    the third renderer, tuning seed 9: a page on a desk read as "no digit"). 10 of these 12 read right before."""
+    from digitlab import photo_stages as ps
+
+    labels = [3, 5, 2, 8, 6, 0]
+    photos = [page_on_a_dark_desk_photo(mnist_digit(mnist, d, 4), rng, desk_share="most", pencil=165)
+              for rng in (np.random.default_rng(7), np.random.default_rng(9)) for d in labels]
+    rules = [ps.polarity_options(ps.coloured_paper_grayscale(ps.working_size(p)))[0][0] for p in photos]
+    assert rules.count(ps.KEPT) >= 10, rules  # the case in question: the rule takes the desk for the background
+    read_as = [read(p).digit for p in photos]
+    assert sum(r == d for r, d in zip(read_as, 2 * labels)) >= 11, (labels, read_as)
