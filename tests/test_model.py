@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from digitlab.model import LITE_MAX_BATCH, MODELS_DIR, load_classifier, predict_together, to_model_input, train
+from digitlab.model import LITE_MAX_BATCH, MODELS_DIR, TF_MAX_BATCH, load_classifier, predict_together, to_model_input, train
 from digitlab.verifier import load_verifier
 
 
@@ -13,6 +13,14 @@ def test_cnn_reads_mnist_test_set(cnn, mnist):
     probs = cnn.predict(mnist.x_test)
     accuracy = np.mean(probs.argmax(1) == mnist.y_test)
     assert accuracy >= 0.995, accuracy
+
+
+def test_a_batch_bigger_than_tensorflow_reads_at_once_is_read_in_parts_with_the_same_answers(cnn, mnist):
+    # The test set read across stroke widths (30,000 digits in one call) aborted TensorFlow with std::bad_alloc.
+    n = TF_MAX_BATCH + 300
+    together = cnn.predict(mnist.x_test[:n])
+    assert together.shape == (n, 10)
+    assert np.allclose(together[TF_MAX_BATCH:], cnn.predict(mnist.x_test[TF_MAX_BATCH:n]), atol=1e-5)
 
 
 def test_softmax_reads_mnist_test_set(softmax, mnist):
