@@ -227,6 +227,18 @@ CORNER_CUT_ELONGATION = 8
 CORNER_CUT_STRAIGHT_SHARE = 90
 
 
+def _bar_axis(points: np.ndarray):
+    """A mark's pixels (``cv2.findNonZero``'s points) as a bar: its least-squares axis (vx, vy, x0, y0), each pixel's
+    position along and across it, the bar's length, and its thickness (pixels per unit of length)."""
+    points = points.reshape(-1, 2).astype(np.float32)
+    axis = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    vx, vy, x0, y0 = axis
+    along = (points - (x0, y0)) @ np.float32((vx, vy))
+    across = (points - (x0, y0)) @ np.float32((-vy, vx))
+    length = float(along.max() - along.min()) + 1
+    return axis, along, across, length, len(points) / length
+
+
 def _cuts_a_corner(labels: np.ndarray, members: list[int], box, area: int, h: int, w: int) -> bool:
     """Whether the marks ``members`` (``area`` pixels) are one straight bar from one side of the frame to an
     adjacent side."""
@@ -235,13 +247,8 @@ def _cuts_a_corner(labels: np.ndarray, members: list[int], box, area: int, h: in
     # A bar's length is about its box's diagonal: more ink than that elongation allows is no thin bar (a digit).
     if not ((left or right) and (top or bottom)) or area * CORNER_CUT_ELONGATION > bw * bw + bh * bh:
         return False
-    points = cv2.findNonZero(np.isin(labels[y:y + bh, x:x + bw], members).astype(np.uint8)).reshape(-1, 2)
-    points = points.astype(np.float32)
-    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    along = (points - (x0, y0)) @ np.float32((vx, vy))
-    across = (points - (x0, y0)) @ np.float32((-vy, vx))
-    length = float(along.max() - along.min()) + 1
-    thickness = len(points) / length
+    _, along, across, length, thickness = _bar_axis(cv2.findNonZero(
+        np.isin(labels[y:y + bh, x:x + bw], members).astype(np.uint8)))
     # Straight where most of it is: the stubs of crossing ruling that cling to a margin line do not count.
     return (length >= CORNER_CUT_ELONGATION * thickness
             and float(np.percentile(np.abs(across), CORNER_CUT_STRAIGHT_SHARE)) <= thickness + 1)
@@ -452,12 +459,7 @@ def runs_on_as_a_line(picture: np.ndarray, marks: np.ndarray) -> bool:
     points = cv2.findNonZero((marks > 0).astype(np.uint8))
     if points is None or len(points) < 2 * LINE_PIECE_ELONGATION:
         return False
-    points = points.reshape(-1, 2).astype(np.float32)
-    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    along = (points - (x0, y0)) @ np.float32((vx, vy))
-    across = (points - (x0, y0)) @ np.float32((-vy, vx))
-    length = float(along.max() - along.min()) + 1
-    thickness = len(points) / length
+    (vx, vy, x0, y0), along, across, length, thickness = _bar_axis(points)
     if length < LINE_PIECE_ELONGATION * thickness or np.percentile(np.abs(across), 95) > LINE_PIECE_SPREAD * thickness + 1:
         return False
     reach, gap = int(np.ceil(3 * thickness + 4)), int(np.ceil(2 * thickness + 2))  # the sides; the ends' blur skipped
