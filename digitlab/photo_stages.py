@@ -643,7 +643,6 @@ def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
     small &= (cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) == 0)
     if np.count_nonzero(small) < RULING_COVER * min(small.shape):
         return found
-    far = 2 * (h + w)
     # theta is the line's normal: level lines near 90 degrees, upright ones near 0 or 180.
     for low, high, level in ((np.pi / 2 - tilt, np.pi / 2 + tilt, True), (0.0, tilt, False),
                              (np.pi - tilt, np.pi, False)):
@@ -663,11 +662,48 @@ def _tilted_ruling(mask: np.ndarray) -> np.ndarray:
             off_axis = np.rad2deg(abs(theta - np.pi / 2) if level else min(theta, np.pi - theta))
             near_level = level and off_axis <= SINGLE_LINE_TILT
             if near_level or inked >= UPRIGHT_RULING_COVER or lattice:
-                a, b = np.cos(theta), np.sin(theta)
-                x0, y0 = a * 2 * rho, b * 2 * rho
-                cv2.line(found, (int(x0 - far * b), int(y0 + far * a)), (int(x0 + far * b), int(y0 - far * a)), 1,
-                         4 * RULING_HALF_WIDTH + 1)
+                cv2.line(found, *_refitted_ends(mask, 2 * rho, theta, level), 1, 4 * RULING_HALF_WIDTH + 1)
     return found & mask
+
+
+# A Hough line is a bin (TILT_STEP, and two pixels of rho at full size): across the frame it drifts up to 3 px off the
+# printed line, and the band erased along it leaves a sliver of the line that clings to a digit crossing it. The line
+# is refitted to the ink within this many pixels (full size) of the bin's course, where the ink there is thin.
+RULING_REFIT_BAND = 4
+# Fewer thin pixels than this along the course (a line mostly hidden by strokes) keep the bin's course.
+RULING_REFIT_MIN_PIXELS = 20
+
+
+def _course(rho: float, theta: float, level: bool, along: np.ndarray) -> np.ndarray:
+    """Where the line x cos(theta) + y sin(theta) = rho is at each ``along`` position: y for each x on a level line,
+    x for each y on an upright one."""
+    return (rho - along * (np.cos(theta) if level else np.sin(theta))) / (np.sin(theta) if level else np.cos(theta))
+
+
+def _refitted_ends(mask: np.ndarray, rho: float, theta: float, level: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The end points, on the frame's sides, of the line fitted (least squares) to the ink near Hough's line
+    (``rho`` at full size). Positions where the band is inked at both of its edges are a stroke crossing the line
+    (or a thick mark on it) and are left out."""
+    h, w = mask.shape
+    along = np.arange(w if level else h)
+    side = h if level else w
+    course = np.round(_course(rho, theta, level, along)).astype(int)
+    offsets = np.arange(-RULING_REFIT_BAND, RULING_REFIT_BAND + 1)[:, None]
+    at = course[None, :] + offsets
+    inside = (at >= 0) & (at < side)
+    clipped = np.clip(at, 0, side - 1)
+    rows, cols = (clipped, np.broadcast_to(along, at.shape)) if level else (np.broadcast_to(along, at.shape), clipped)
+    hits = inside & (mask[rows, cols] > 0)
+    hits &= ~(hits[0] & hits[-1])[None, :]
+    end = len(along) - 1
+    if np.count_nonzero(hits) >= RULING_REFIT_MIN_PIXELS and np.ptp(np.nonzero(hits)[1]) > 0:
+        slope, intercept = np.polyfit(np.broadcast_to(along, at.shape)[hits], at[hits], 1)
+        first, last = intercept, intercept + slope * end
+    else:
+        first, last = _course(rho, theta, level, np.array([0, end]))
+    if level:
+        return (0, int(round(first))), (end, int(round(last)))
+    return (int(round(first)), 0), (int(round(last)), end)
 
 
 def _strongest_apart(lines: np.ndarray, turn: float) -> np.ndarray:
@@ -688,9 +724,7 @@ def _along(mask: np.ndarray, rho: float, theta: float) -> tuple[float, float]:
     h, w = mask.shape
     level = abs(np.sin(theta)) > abs(np.cos(theta))
     along = np.arange(w if level else h)
-    # The course: y for each x on a level line, x for each y on an upright one.
-    course = np.round((rho - along * (np.cos(theta) if level else np.sin(theta)))
-                      / (np.sin(theta) if level else np.cos(theta))).astype(int)
+    course = np.round(_course(rho, theta, level, along)).astype(int)
     side = h if level else w
 
     def inked(offsets):
@@ -733,11 +767,18 @@ def _rest_of_the_lines(mask: np.ndarray, lines: np.ndarray, grown: np.ndarray) -
 
 
 def lines_options(ink: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
-    """With the long straight lines erased, and (where any were found) without erasing them.
+    """With the long straight lines erased, and (where any were found) without erasing them, the rule's first.
 
-    A digit's own long stroke (a 1 or 7 drawn across most of a close-up) can pass for ruling.
+    On a photo erasing is the rule; a digit's own long stroke (a 1 or 7 drawn across most of a close-up)
+    can pass for ruling, so keeping them is tried too. On a drawing's flat canvas keeping them is the rule:
+    a stroke across the canvas is the digit's (a 1 drawn from top to bottom was erased whole, and a 7 whose
+    bar spans the canvas read as a 1); a clean scan's ruling is the alternative. The sketchpad has no ruling.
     """
+    if source == SOURCE_DRAWING:
+        return [("every stroke kept (a drawing has no ruling)", ink.copy())]
     erased = remove_ruled_lines(ink)
-    if source != SOURCE_PHOTO or np.array_equal(erased, ink):
+    if np.array_equal(erased, ink):
         return [("no ruled lines found", erased)]
+    if source == SOURCE_CANVAS:
+        return [("lines kept", ink.copy()), ("ruled lines erased", erased)]
     return [("ruled lines erased", erased), ("lines kept", ink.copy())]

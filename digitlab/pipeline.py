@@ -89,7 +89,7 @@ ROBUST_PAGE_STAGES = (
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core, and only their ridges, are tried too).",
           ps.threshold_ink, options=ps.threshold_options, overturn_prior=THRESHOLD_PRIOR),
     Stage("lines", "Remove ruled lines",
-          "Erase long thin straight lines, level or up to 10 degrees off (paper photographed askew): ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too).",
+          "Erase long thin straight lines, level or up to 10 degrees off (paper photographed askew): ruled or squared paper and page edges (a digit's own long stroke may look like one, so keeping them is tried too; on a drawing's canvas, keeping them is the rule).",
           ps.remove_ruled_lines, options=ps.lines_options, overturn_prior=LINES_PRIOR),
 )
 

@@ -60,6 +60,27 @@ def test_two_stroke_five_with_a_gap_keeps_both_strokes_on_a_canvas():
         assert np.count_nonzero(isolated) == np.count_nonzero(thresholded), "a stroke was dropped"
 
 
+@pytest.mark.parametrize("width", [6, 12])
+@pytest.mark.parametrize("transparent", [False, True])
+def test_a_stroke_drawn_across_the_whole_canvas_is_the_digits_not_ruling(width, transparent):
+    # A 1 drawn from the canvas's top to its bottom passed for an upright ruled line and was erased whole ("nothing
+    # left to crop"); a 7 whose bar spans the canvas lost its bar and read as a 1.
+    def canvas():
+        return np.zeros((600, 600, 4), np.uint8) if transparent else np.full((600, 600, 3), 255, np.uint8)
+
+    ink = (0, 0, 0, 255) if transparent else (0, 0, 0)
+    one, seven = canvas(), canvas()
+    cv2.line(one, (300, 30), (305, 570), ink, width)
+    cv2.line(seven, (30, 100), (570, 100), ink, width)
+    cv2.line(seven, (570, 100), (300, 560), ink, width)
+    for image, label in ((one, 1), (seven, 7)):
+        for source in ("auto", "drawing"):
+            result = read(image, source=source)
+            assert result.digit == label, (source, result.summary())
+            stages = {s.stage.name: s.image for s in result.stages}
+            assert np.count_nonzero(stages["lines"]) == np.count_nonzero(stages["threshold"]), "a stroke was erased"
+
+
 def test_a_drawing_a_gap_splits_into_pieces_is_read_whole(mnist):
     # A piece of the line rubbed out (or the pen lifted) splits a 1 or a 7 in two: every stroke is kept, but the
     # pieces with a gap between look like a fragment to the verifier, which refused 6 of these 95 and let 2 more be
