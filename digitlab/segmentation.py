@@ -92,11 +92,30 @@ def _underlines(line, mark) -> bool:
     return lw >= UNDERLINE_FLATNESS * lh and ly + lh / 2 > my + 0.8 * mh and lw >= 0.5 * mw
 
 
+# A flag (a 5's, a 7's bar) is a stroke at least this many times wider than tall ...
+FLAG_FLATNESS = 2
+# ... at most this share of the body's height, which shares at least FLAG_OVERLAP of the narrower one's width.
+FLAG_MAX_HEIGHT = 0.5
+FLAG_OVERLAP = 0.25
+
+
+def _flag_over(flag, body, overlap: float) -> bool:
+    """Whether box ``flag`` is a flat stroke just above ``body`` (a gap of under a quarter of its height),
+    sharing some of its columns: a 5's flag drawn apart and reaching out to the right of the body."""
+    fx, fy, fw, fh = flag
+    bx, by, bw, bh = body
+    gap = by - (fy + fh)
+    return (fw >= FLAG_FLATNESS * fh and fh < FLAG_MAX_HEIGHT * bh and 0 <= gap < 0.25 * bh
+            and overlap > FLAG_OVERLAP * min(fw, bw))
+
+
 def same_digit(a, b) -> bool:
     """Whether two ink boxes (x, y, w, h) are strokes of one digit.
 
-    Either they share columns and nearly touch vertically (a 5's detached bar), or a short
-    stroke sits beside a tall one, within its height and almost touching it (a 4 in two strokes).
+    Either they share columns and nearly touch vertically (a 5's detached bar), or a flat stroke
+    lies just above another and shares some of its columns (a 5's flag drawn apart, reaching out
+    beyond the body), or a short stroke sits beside a tall one, within its height and almost
+    touching it (a 4 in two strokes).
     """
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
@@ -105,6 +124,8 @@ def same_digit(a, b) -> bool:
     if _underlines(a, b) or _underlines(b, a):
         return False
     if overlap > 0.5 * min(aw, bw) and vertical_gap < 0.25 * max(ah, bh):
+        return True
+    if _flag_over(a, b, overlap) or _flag_over(b, a, overlap):
         return True
     (sx, sy, sw, sh), (tx, ty, tw, th) = sorted((a, b), key=lambda r: r[3])  # short, tall
     horizontal_gap = max(tx - (sx + sw), sx - (tx + tw), 0)
