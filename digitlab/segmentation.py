@@ -297,7 +297,8 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     """Which marks may be the digit: (label, ink with only those marks), the rule's choice first.
 
     On a drawing ("drawing": the sketchpad) every stroke is the digit. On a photo the candidates
-    are the groups of marks with the most ink (area x brightness: faint shadow edges lose), and,
+    are the groups of marks with the most ink (area x brightness: faint shadow edges lose; lines, edges and marks
+    filling a corner of the frame come after the others), and,
     when there are only a few marks, all of them together, and where thin strokes hold much of the
     ink (a grid), the biggest group left once they are taken away. A flat canvas ("canvas") tries every
     stroke first, then the photo's marks. The verifier judges which one is a digit.
@@ -332,6 +333,13 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     return options
 
 
+def _in_a_corner(box, h: int, w: int) -> bool:
+    """Whether a group's box reaches two adjacent sides of the frame: it fills a corner, as a table, a page's corner or
+    a shadow cut by the frame does. People centre what they photograph; a digit the frame cuts crosses one side."""
+    x, y, bw, bh = box
+    return (x == 0 or x + bw == w) and (y == 0 or y + bh == h)
+
+
 def _mark_options(ink: np.ndarray) -> list[tuple]:
     h, w = ink.shape
     if np.count_nonzero(ink) > MAX_INK_FRACTION * h * w:
@@ -349,13 +357,15 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     # A thin bar running from one side of the frame to the other, or across most of it, or across a corner, is a page
     # or cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
     # that the line eraser left: such marks are tried after the others, however much ink they have
-    # (a verifier cannot tell a bar from a 1; the rule only orders the candidates).
+    # (a verifier cannot tell a bar from a 1; the rule only orders the candidates). Marks filling a corner of the frame
+    # come after the others too: a desk's corner read as a 1 outweighed a small 0 beside it.
     groups = sorted(((members, _edge_like(box, h, w) or _hairline(labels, members, box)
-                      or _cuts_a_corner(labels, members, box, int(stats[members, cv2.CC_STAT_AREA].sum()), h, w))
-                     for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], -mass[g[0]].sum()))
+                      or _cuts_a_corner(labels, members, box, int(stats[members, cv2.CC_STAT_AREA].sum()), h, w),
+                      _in_a_corner(box, h, w))
+                     for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], g[2], -mass[g[0]].sum()))
     ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []
-    for k, (members, line) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
+    for k, (members, line, _) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
         marks = _keep_only(ink, labels, len(stats), members, region)
         options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
     members = groups[0][0]
@@ -363,7 +373,7 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
         biggest = max(members, key=lambda i: mass[i])
         options.append(("its biggest stroke alone", _keep_only(ink, labels, len(stats), [biggest], region)))
     # Strokes no grouping rule joins, together; lines and edges are no part of them (with one, they read as a 1).
-    strokes = [members for members, line in groups if not line]
+    strokes = [members for members, line, _ in groups if not line]
     if 1 < len(strokes) and len(keep) <= ALL_MARKS_UP_TO:
         together = [i for members in strokes for i in members]
         options.append(("all marks together", _keep_only(ink, labels, len(stats), together, region)))
