@@ -680,20 +680,26 @@ def _course(rho: float, theta: float, level: bool, along: np.ndarray) -> np.ndar
     return (rho - along * (np.cos(theta) if level else np.sin(theta))) / (np.sin(theta) if level else np.cos(theta))
 
 
+def _band(mask: np.ndarray, course: np.ndarray, level: bool, offsets) -> np.ndarray:
+    """Whether ``mask`` is inked at each of ``offsets`` (rows) from a line's ``course`` at each position along it
+    (columns); points off the picture are not."""
+    along = np.arange(len(course))
+    at = course[None, :] + np.asarray(offsets)[:, None]
+    side = mask.shape[0] if level else mask.shape[1]
+    clipped = np.clip(at, 0, side - 1)
+    return (at >= 0) & (at < side) & ((mask[clipped, along] if level else mask[along, clipped]) > 0)
+
+
 def _refitted_ends(mask: np.ndarray, rho: float, theta: float, level: bool) -> tuple[tuple[int, int], tuple[int, int]]:
     """The end points, on the frame's sides, of the line fitted (least squares) to the ink near Hough's line
     (``rho`` at full size). Positions where the band is inked at both of its edges are a stroke crossing the line
     (or a thick mark on it) and are left out."""
     h, w = mask.shape
     along = np.arange(w if level else h)
-    side = h if level else w
     course = np.round(_course(rho, theta, level, along)).astype(int)
-    offsets = np.arange(-RULING_REFIT_BAND, RULING_REFIT_BAND + 1)[:, None]
-    at = course[None, :] + offsets
-    inside = (at >= 0) & (at < side)
-    clipped = np.clip(at, 0, side - 1)
-    rows, cols = (clipped, np.broadcast_to(along, at.shape)) if level else (np.broadcast_to(along, at.shape), clipped)
-    hits = inside & (mask[rows, cols] > 0)
+    offsets = np.arange(-RULING_REFIT_BAND, RULING_REFIT_BAND + 1)
+    at = course[None, :] + offsets[:, None]
+    hits = _band(mask, course, level, offsets)
     hits &= ~(hits[0] & hits[-1])[None, :]
     end = len(along) - 1
     if np.count_nonzero(hits) >= RULING_REFIT_MIN_PIXELS and np.ptp(np.nonzero(hits)[1]) > 0:
@@ -723,20 +729,10 @@ def _along(mask: np.ndarray, rho: float, theta: float) -> tuple[float, float]:
     its course), and where that ink is a thin line (none just beyond: a row through digits crosses their bodies)."""
     h, w = mask.shape
     level = abs(np.sin(theta)) > abs(np.cos(theta))
-    along = np.arange(w if level else h)
-    course = np.round(_course(rho, theta, level, along)).astype(int)
-    side = h if level else w
-
-    def inked(offsets):
-        hit = np.zeros(len(along), bool)
-        for k in offsets:
-            at = course + k
-            ok = (at >= 0) & (at < side)
-            hit[ok] |= (mask[at[ok], along[ok]] if level else mask[along[ok], at[ok]]) > 0
-        return hit
-
-    near = inked(range(-RULING_HALF_WIDTH, RULING_HALF_WIDTH + 1))
-    beyond = inked([k for d in range(RULING_HALF_WIDTH + 2, 3 * RULING_HALF_WIDTH + 3) for k in (d, -d)])
+    course = np.round(_course(rho, theta, level, np.arange(w if level else h))).astype(int)
+    near = _band(mask, course, level, range(-RULING_HALF_WIDTH, RULING_HALF_WIDTH + 1)).any(axis=0)
+    beyond = _band(mask, course, level,
+                   [k for d in range(RULING_HALF_WIDTH + 2, 3 * RULING_HALF_WIDTH + 3) for k in (d, -d)]).any(axis=0)
     return float(np.mean(near)), float(np.mean(near & ~beyond))
 
 
