@@ -31,6 +31,10 @@ NOT_A_DIGIT_BELOW = 0.2
 # photo's paper, so only a near-certain "not a digit" refuses (0.2% of pen-drawn MNIST test digits score
 # below it, 0.5% below NOT_A_DIGIT_BELOW; 5% of held-out negatives score above it, 2.5% above that).
 NOT_A_DIGIT_BELOW_DRAWN = 0.02
+# A best reading refused as "not a digit" gives way to the best of those the verifier scores at least this: its own
+# boundary, a digit more likely than not (readings it scored 20-50%, tuning seeds: 1 right, 1 misread, and an empty
+# page read as a 1).
+GIVE_WAY_TO = 0.5
 # When the rules' own reading ends in "no digit" (noise, texture, blank), another reading overturns that
 # only if the verifier is this sure of it: searching many readings of noise finds digit-like shapes.
 OVERTURN_NO_DIGIT_BELOW = 0.95
@@ -390,10 +394,12 @@ def _decisive(weighed, left_out_log_prior: float, rules_path_weighed: bool) -> b
     what is judged after the choice does not depend on what was left out. That is the fallbacks, after a first
     weighing (judged on every reading's verifier score), and a "no digit" from the rules' own path (the first
     path, which the readings weighed include where they hold one of prior 1, ``rules_path_weighed``): neither is
-    judged where the verifier is sure of the best reading."""
+    judged where the verifier is sure of the best reading. A best reading the verifier refuses is not decisive: a
+    reading left out that it accepts would be the answer."""
     best, _, scores, total, _ = weighed
     sure = scores[best] >= max(FALLBACK_BELOW, OVERTURN_NO_DIGIT_BELOW)
-    return total[best] > left_out_log_prior and (sure or rules_path_weighed)
+    refused = scores[best] < NOT_A_DIGIT_BELOW  # then a reading left out that the verifier accepts would be chosen
+    return total[best] > left_out_log_prior and (sure or (rules_path_weighed and not refused))
 
 
 def _finished(paths: list[Hypothesis]) -> tuple[list[Hypothesis], list[np.ndarray]]:
@@ -488,7 +494,13 @@ def recognize(
         best, probs, scores, total, likeliest_probs = weighed
         # On a photo, the chosen reading's marks must not be a piece of a longer line (a grid, ruling, a shadow's
         # edge), which both models take for a 1: the next readings are tried instead (the digit may be another mark).
+        # A best reading the verifier refuses gives way to those it takes for a digit (a tiny 1 beside a hard shadow:
+        # the likeliest reading, shadow-following lighting, was refused at 12%; another was a 1 at 93%).
+        refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
         order = np.argsort(-total, kind="stable")
+        if verifier is not None and scores[order[0]] < refuse_below:
+            order = order[np.argsort(scores[order] < GIVE_WAY_TO, kind="stable")]
+            best = int(order[0])
         pieces = set()
         if verifier is not None and source == ps.SOURCE_PHOTO:
             for k in order[:LINE_PIECE_CHECKS]:
@@ -507,7 +519,6 @@ def recognize(
                                             chosen=k == best, log_prior=p.log_prior, overturned=p.overturned,
                                             faint=faint if k == best else None, line_piece=k in pieces))
         alternatives = [alternatives[k] for k in order]
-        refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
         if verifier is not None and scores[best] < refuse_below:
             reason = (f"nothing here looks like a digit: the best candidate ({chosen.label}) "
                       f"is a digit by the verifier's judgement at only {scores[best]:.0%}")

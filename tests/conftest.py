@@ -3,6 +3,7 @@
 import socket
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,3 +48,16 @@ def free_port() -> int:
 def mnist_digit(mnist, label: int, index: int = 0) -> np.ndarray:
     """The index-th MNIST test image of a class (28x28 uint8, white on black)."""
     return mnist.x_test[np.flatnonzero(mnist.y_test == label)[index]]
+
+
+def on_paper(digit28, size=(800, 800), scale=6, at=(0.5, 0.5), ink=(20, 20, 20), paper=(245, 245, 240)):
+    """An MNIST digit enlarged and printed as ink on paper at a relative position (RGB)."""
+    h, w = size
+    big = cv2.resize(digit28, (28 * scale, 28 * scale), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[:] = paper
+    y = int(at[1] * (h - big.shape[0]))
+    x = int(at[0] * (w - big.shape[1]))
+    a = big[..., None]
+    canvas[y:y + big.shape[0], x:x + big.shape[1]] = canvas[y:y + big.shape[0], x:x + big.shape[1]] * (1 - a) + np.array(ink) * a
+    return canvas.astype(np.uint8)

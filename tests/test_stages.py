@@ -5,25 +5,12 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from conftest import mnist_digit
+from conftest import mnist_digit, on_paper
 from digitlab import mnist_stages as ms
 from digitlab import photo_stages as ps
 from digitlab import segmentation as seg
 from digitlab.pipeline import PIPELINES, preprocess, recognize
 from photosim import _compose, pen_mask, sketch_digit
-
-
-def on_paper(digit28, size=(800, 800), scale=6, at=(0.5, 0.5), ink=(20, 20, 20), paper=(245, 245, 240)):
-    """An MNIST digit enlarged and printed as ink on paper at a relative position (RGB)."""
-    h, w = size
-    big = cv2.resize(digit28, (28 * scale, 28 * scale), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
-    canvas = np.empty((h, w, 3), np.float32)
-    canvas[:] = paper
-    y = int(at[1] * (h - big.shape[0]))
-    x = int(at[0] * (w - big.shape[1]))
-    a = big[..., None]
-    canvas[y:y + big.shape[0], x:x + big.shape[1]] = canvas[y:y + big.shape[0], x:x + big.shape[1]] * (1 - a) + np.array(ink) * a
-    return canvas.astype(np.uint8)
 
 
 def test_pipeline_definitions_are_complete_and_unique():
