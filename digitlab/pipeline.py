@@ -398,7 +398,7 @@ def _decisive(weighed, left_out_log_prior: float, rules_path_weighed: bool) -> b
     reading left out that it accepts would be the answer."""
     best, _, scores, total, _ = weighed
     sure = scores[best] >= max(FALLBACK_BELOW, OVERTURN_NO_DIGIT_BELOW)
-    refused = scores[best] < NOT_A_DIGIT_BELOW  # then a reading left out that the verifier accepts would be chosen
+    refused = scores[best] < NOT_A_DIGIT_BELOW  # a photo's floor: only a photo's readings are left out
     return total[best] > left_out_log_prior and (sure or (rules_path_weighed and not refused))
 
 
@@ -492,8 +492,6 @@ def recognize(
     final = None
     if finished:
         best, probs, scores, total, likeliest_probs = weighed
-        # On a photo, the chosen reading's marks must not be a piece of a longer line (a grid, ruling, a shadow's
-        # edge), which both models take for a 1: the next readings are tried instead (the digit may be another mark).
         # A best reading the verifier refuses gives way to those it takes for a digit (a tiny 1 beside a hard shadow:
         # the likeliest reading, shadow-following lighting, was refused at 12%; another was a 1 at 93%).
         refuse_below = NOT_A_DIGIT_BELOW if source == ps.SOURCE_PHOTO else NOT_A_DIGIT_BELOW_DRAWN
@@ -501,6 +499,8 @@ def recognize(
         if verifier is not None and scores[order[0]] < refuse_below:
             order = order[np.argsort(scores[order] < GIVE_WAY_TO, kind="stable")]
             best = int(order[0])
+        # On a photo, the chosen reading's marks must not be a piece of a longer line (a grid, ruling, a shadow's
+        # edge), which both models take for a 1: the next readings are tried instead (the digit may be another mark).
         pieces = set()
         if verifier is not None and source == ps.SOURCE_PHOTO:
             for k in order[:LINE_PIECE_CHECKS]:
