@@ -698,12 +698,12 @@ def _refitted_ends(mask: np.ndarray, rho: float, theta: float, level: bool) -> t
     along = np.arange(w if level else h)
     course = np.round(_course(rho, theta, level, along)).astype(int)
     offsets = np.arange(-RULING_REFIT_BAND, RULING_REFIT_BAND + 1)
-    at = course[None, :] + offsets[:, None]
     hits = _band(mask, course, level, offsets)
     hits &= ~(hits[0] & hits[-1])[None, :]
     end = len(along) - 1
-    if np.count_nonzero(hits) >= RULING_REFIT_MIN_PIXELS and np.ptp(np.nonzero(hits)[1]) > 0:
-        slope, intercept = np.polyfit(np.broadcast_to(along, at.shape)[hits], at[hits], 1)
+    rows, cols = np.nonzero(hits)  # the inked points: offset from the course, position along it
+    if len(cols) >= RULING_REFIT_MIN_PIXELS and np.ptp(cols) > 0:
+        slope, intercept = np.polyfit(cols, course[cols] + offsets[rows], 1)
         first, last = intercept, intercept + slope * end
     else:
         first, last = _course(rho, theta, level, np.array([0, end]))
