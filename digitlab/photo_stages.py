@@ -61,14 +61,17 @@ FLAT_CANVAS_SHARE = 0.6
 
 
 def looks_like_drawing(image: np.ndarray) -> bool:
-    """A drawing on a flat canvas: transparent pixels, or most pixels exactly one grey (photos have grain)."""
+    """A drawing on a flat canvas: transparent pixels, or most pixels exactly one tone in every colour channel.
+
+    Photos have grain, except in a channel that clips: bright green or yellow paper can be a flat 255 in its
+    own colour's channel and still grainy in the others, and taken for a canvas its printed text became strokes.
+    """
     if image.ndim == 3 and image.shape[2] == 4 and (image[..., 3] < 255).any():
         return True
     step = max(1, max(image.shape[:2]) // 256)
-    small = image[::step, ::step]
-    if small.ndim == 3:  # the brightest channel (pairwise: numpy's reduction over a 3-wide axis is slow)
-        small = np.maximum(np.maximum(small[..., 0], small[..., 1]), small[..., 2])
-    return flat_tone(small) is not None
+    small = np.ascontiguousarray(image[::step, ::step, :3] if image.ndim == 3 else image[::step, ::step])
+    channels = cv2.split(small) if small.ndim == 3 else [small]
+    return all(flat_tone(channel) is not None for channel in channels)
 
 
 def flat_tone(grey: np.ndarray) -> int | None:

@@ -49,6 +49,22 @@ def test_digits_on_saturated_yellow_and_pink_paper(mnist):
     assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
 
 
+def green_paper_with_print(digit28, grain: float) -> np.ndarray:
+    """A digit on bright green paper, a line of printed text above it; the paper's green channel clips at 255."""
+    page = on_paper(digit28, size=(700, 700), scale=12, at=(0.5, 0.75), ink=(40, 90, 60), paper=(170, 255, 150))
+    cv2.putText(page, "jwcypx fz", (30, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.2, (120, 190, 110), 9, cv2.LINE_AA)
+    noise = np.random.default_rng(7).normal(0, grain, page.shape)
+    return np.clip(page + noise, 0, 255).astype(np.uint8)
+
+
+def test_coloured_paper_flat_in_the_one_channel_it_clips_is_a_photo_not_a_canvas(mnist):
+    # Taken for a drawing's canvas, every mark is first read as one digit (a blind renderer's 0 below print read 2).
+    zero = mnist_digit(mnist, 0, 3)
+    photo = read(green_paper_with_print(zero, grain=4.0))
+    assert photo.source == "photo" and photo.digit == 0, photo.summary()
+    assert read(green_paper_with_print(zero, grain=0.0)).source == "canvas", "a flat coloured canvas is a drawing's"
+
+
 def test_two_stroke_five_with_a_gap_keeps_both_strokes_on_a_canvas():
     for transparent in (True, False):
         image = sim.two_stroke_five(transparent=transparent)
