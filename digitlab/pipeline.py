@@ -63,6 +63,10 @@ FRAGMENT_OF_A_DIGIT = 0.5
 FRAGMENT_WHOLE_SHARE = 0.8
 # The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
 FRAGMENT_CHECK_SIDE = 160
+# Where the whole differs from the part in lighting, its marks beyond the part's outline widened by this many pixels (the
+# two lightings draw the same stroke's edge a little apart) must be ink (``seg.INK_ABOVE_PAPER``): the paper-level
+# lighting also keeps a shadow's edge, which is no ink and makes a 0 beside it a 2.
+FRAGMENT_EDGE = 2
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
 LINE_PIECE_CHECKS = 4
@@ -338,6 +342,7 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np
     (Between other decisions, more ink is often a digit with a border or a dot attached.) Where the whole reads as
     the same digit, the two agree, and the part keeps its score: charged alone, it lost to readings of other marks
     (a page on a desk: its 3, whole only with the contrast stretched, which overturns a rule, lost to the desk's edge).
+    A whole that another lighting made is one only where what it adds is ink (``_more_is_ink``).
     """
     out = np.zeros(len(paths), np.float32)
     decisions = [d for d in FRAGMENT_DECISIONS if len({p.choices.get(d) for p in paths}) > 1]
@@ -348,10 +353,28 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np
         for j, mj in enumerate(masks):
             if (j != i and digits[j] != digits[i] and scores[j] >= max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
                     and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
-                    and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)):
+                    and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)
+                    and (not _differ_only_in(paths[i], paths[j], "lighting") or _more_is_ink(paths[i], paths[j]))):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
     return out
+
+
+def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
+    """Whether the marks ``whole`` took beyond ``part``'s stand above their paper as ink does (or no paper shows
+    around them to tell): more of the digit, not a shadow's edge the other lighting kept with it.
+
+    Only lighting is judged so: the stretched contrast adds ink fainter than the threshold's level by design (the
+    fainter side of a small, blurred 9's loop stands 9 grey levels above its paper).
+    """
+    grey = ink_white_picture(whole.trail)
+    part_marks, whole_marks = _marks(part), _marks(whole)
+    if grey is None or part_marks is None or whole_marks is None:
+        return True
+    widened = cv2.dilate((part_marks > 0).view(np.uint8), np.ones((2 * FRAGMENT_EDGE + 1,) * 2, np.uint8))
+    more = ((whole_marks > 0) & (widened == 0)).view(np.uint8)
+    above = seg.ink_above_paper(grey, more) if more.any() else None
+    return above is None or above >= seg.INK_ABOVE_PAPER
 
 
 def _fallback_completes(path: Hypothesis, source: str) -> bool:
