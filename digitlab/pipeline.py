@@ -64,8 +64,8 @@ FRAGMENT_WHOLE_SHARE = 0.8
 # The marks are compared at this long side (enough to see a stroke; fast for 40 paths).
 FRAGMENT_CHECK_SIDE = 160
 # Where the whole differs from the part in lighting, its marks beyond the part's outline widened by this many pixels (the
-# two lightings draw the same stroke's edge a little apart) must be ink (``seg.INK_ABOVE_PAPER``): the paper-level
-# lighting also keeps a shadow's edge, which is no ink and makes a 0 beside it a 2.
+# two lightings draw the same stroke's edge a little apart) must be ink (``seg.INK_ABOVE_PAPER``): the paper-level and
+# the shadow-scaled lightings also keep a shadow's edge that touches the digit, which is no ink (a 0 with it reads 2).
 FRAGMENT_EDGE = 2
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
