@@ -351,10 +351,12 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np
     masks = [_marks_mask(p) for p in paths]
     for i, mi in enumerate(masks):
         for j, mj in enumerate(masks):
-            if (j != i and digits[j] != digits[i] and scores[j] >= max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
-                    and not _AFTER_THE_MARKS.intersection(paths[j].overturned)
-                    and any(_differ_only_in(paths[i], paths[j], d) for d in decisions) and _is_fragment(mi, mj)
-                    and (not _differ_only_in(paths[i], paths[j], "lighting") or _more_is_ink(paths[i], paths[j]))):
+            if (j == i or digits[j] == digits[i] or scores[j] < max(FRAGMENT_OF_A_DIGIT, FRAGMENT_WHOLE_SHARE * scores[i])
+                    or _AFTER_THE_MARKS.intersection(paths[j].overturned)):
+                continue
+            differing = next((d for d in decisions if _differ_only_in(paths[i], paths[j], d)), None)
+            if (differing is not None and _is_fragment(mi, mj)
+                    and (differing != "lighting" or _more_is_ink(paths[i], paths[j]))):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
     return out
