@@ -285,10 +285,11 @@ def ink_white_picture(trail) -> np.ndarray | None:
     return next((out for stage, out, skipped in trail if stage.name == "polarity" and not skipped), None)
 
 
-def _ink_above_paper(path: Hypothesis) -> float | None:
-    """``seg.ink_above_paper`` for the marks a path took, in the picture as "Make ink white" left it."""
+def _ink_above_paper(path: Hypothesis, marks: np.ndarray | None = None) -> float | None:
+    """``seg.ink_above_paper`` for the marks a path took (or ``marks`` in its frame), in the picture as "Make ink
+    white" left it."""
     grey = ink_white_picture(path.trail)
-    marks = _marks(path)
+    marks = _marks(path) if marks is None else marks
     if grey is None or marks is None or grey.shape != marks.shape:
         return None
     return seg.ink_above_paper(grey, marks)
@@ -369,13 +370,12 @@ def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
     Only lighting is judged so: the stretched contrast adds ink fainter than the threshold's level by design (the
     fainter side of a small, blurred 9's loop stands 9 grey levels above its paper).
     """
-    grey = ink_white_picture(whole.trail)
     part_marks, whole_marks = _marks(part), _marks(whole)
-    if grey is None or part_marks is None or whole_marks is None:
+    if part_marks is None or whole_marks is None:
         return True
     widened = cv2.dilate((part_marks > 0).view(np.uint8), np.ones((2 * FRAGMENT_EDGE + 1,) * 2, np.uint8))
     more = ((whole_marks > 0) & (widened == 0)).view(np.uint8)
-    above = seg.ink_above_paper(grey, more) if more.any() else None
+    above = _ink_above_paper(whole, more) if more.any() else None
     return above is None or above >= seg.INK_ABOVE_PAPER
 
 
