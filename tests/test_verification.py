@@ -1,12 +1,15 @@
 """Hypothesise and verify: each failure class of the rules, as a generated case, and the verifier's own judgement."""
 
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
 import photosim as sim
 from conftest import mnist_digit, on_paper
-from digitlab import negatives, stageview
+from digitlab import negatives, segmentation, stageview
 from digitlab.pipeline import GIVE_WAY_TO, NOT_A_DIGIT_BELOW, NOT_A_DIGIT_BELOW_DRAWN, recognize
 from digitlab.verifier import NOT_A_DIGIT, load_verifier, make_training_set, pen_drawn_frames
 
@@ -18,6 +21,20 @@ def verifier():
 
 def read(image, **kw):
     return recognize(image, **kw)
+
+
+def third_renderer_photo(mnist, kind, seed, index):
+    """Photo ``index`` of ``bench/third_renderer.py --seed SEED --kinds KIND`` as it writes it (JPEG), and its label."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import third_renderer as third
+
+    kid = third.KINDS.index(kind)
+    pick = np.random.default_rng([seed, kid, 999_983]).permutation(len(mnist.x_test))[index]
+    rng = np.random.default_rng([seed, kid, index])
+    others = [third.Glyph(mnist.x_test[j]) for j in rng.choice(len(mnist.x_test), size=2)]
+    image, (_, quality), _ = third.render_photo(kind, third.Glyph(mnist.x_test[pick]), rng, others)
+    _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB), int(mnist.y_test[pick])
 
 
 def test_bold_close_up_of_loop_digits_is_read_and_the_inverted_reading_rejected(mnist):
@@ -254,6 +271,17 @@ def test_broad_shadow_across_the_digit(mnist):
     assert any("shadowed ink scaled up" in c for c in lighting), lighting  # the ladder shows the scaling it took
 
 
+def test_a_hard_shadow_across_a_digit_in_a_dim_grainy_photo(mnist):
+    # Third renderer's tough photo 102 of tuning seed 9: a 6 whose loop lies in a hard shadow that takes 40% of a dim,
+    # grainy page's light. The opening reads grainy paper lighter than it is, and the shadow's gain measured 1.49, under
+    # the 1.5 that offered the scaled-up ink; only the stem stood out, and the 6 read 1.
+    photo, label = third_renderer_photo(mnist, "photo_tough", 9, 102)
+    result = read(photo)
+    assert (label, result.digit) == (6, 6), result.summary()
+    lighting = next(s for s in result.stages if s.stage.name == "lighting")
+    assert "shadowed ink scaled up" in lighting.choice, result.summary()
+
+
 def test_digit_in_a_register_cell_with_borders(mnist):
     rng = np.random.default_rng(34)
     labels = [int(d) for d in rng.integers(0, 10, 10)]
@@ -453,6 +481,18 @@ def test_a_digit_on_squared_paper_photographed_askew(mnist):
     labels = [9, 0, 6, 1, 4, 7, 3, 8]
     read_as = [read(askew_squared_paper_photo(mnist_digit(mnist, d, 5), rng)).digit for d in labels]
     assert sum(r == d for r, d in zip(read_as, labels)) >= 7, (labels, read_as)
+
+
+@pytest.mark.parametrize("seed, index", [(9, 54), (11, 123)])
+def test_a_digit_with_grid_pieces_clinging_is_read_without_them(mnist, seed, index):
+    # Third renderer's everyday photos (tuning seeds): a 6 that the squared paper's grid lines cross read 8 (verifier
+    # 0.79), a 2 on a tiled floor read 7 (0.75); the same mark's biggest stroke alone read right at 1.00, but as an
+    # overturned choice of marks it lost. Where that stroke is most of the mark, the rule is unsure between the two.
+    photo, label = third_renderer_photo(mnist, "photo_everyday", seed, index)
+    result = read(photo)
+    assert (label, result.digit) == ((6, 6) if seed == 9 else (2, 2)), result.summary()
+    isolate = next(s for s in result.stages if s.stage.name == "isolate")
+    assert isolate.choice == segmentation.BIGGEST_STROKE, result.summary()  # the ladder shows the cleaned mark
 
 
 def test_a_narrow_digit_drawn_with_a_bold_pen_is_thinned_when_nothing_else_convinces(mnist):
