@@ -300,7 +300,8 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     are the groups of marks with the most ink (area x brightness: faint shadow edges lose; lines, edges and marks
     filling a corner of the frame come after the others), and,
     when there are only a few marks, all of them together, and where thin strokes hold much of the
-    ink (a grid), the biggest group left once they are taken away. A flat canvas ("canvas") tries every
+    ink (a grid), the biggest group left once they are taken away; the first group's biggest stroke alone is the
+    rule's equal where it is most of that group (``_unsure_where_cleaned``). A flat canvas ("canvas") tries every
     stroke first, then the photo's marks. The verifier judges which one is a digit.
     """
     every_stroke = ("every stroke", ink.copy())
