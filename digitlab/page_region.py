@@ -24,8 +24,9 @@ PAGE_SEARCH_MIN_SIDE = 16
 PAGE_SURROUND_CONTRAST = 60
 # The surround covers at least this share of the frame (less is a page's own rim, a vignette or a shadow's edge) ...
 PAGE_SURROUND_SHARE = 0.05
-# ... and the page at least this share (less is a light object on a dark page, or a small note lost in clutter).
-PAGE_SHARE = 0.15
+# ... and the page at least this share (less is a light object on a dark page, or a speck). A sticky note on a desk
+# can be small: at 0.15, one cut by the frame's edge on a wooden desk was missed, and the desk's grain read 1.
+PAGE_SHARE = 0.06
 # The page's edge is a step: across it the grey changes by at least this share of the page-to-surround contrast
 # within two pixels of the search size (a shadow's edge is a ramp over a tenth of the frame: about a fifth of it).
 PAGE_EDGE_SHARPNESS = 0.5
