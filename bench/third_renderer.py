@@ -1074,25 +1074,28 @@ def _write(path, img, fmt):
         raise OSError(f"could not write {path}")
 
 
-def render_kind(kind, x_test, y_test, seed, n, out: Path, log=None):
+def render_item(kind, x_test, y_test, seed, i):
+    """Image ``i`` of a kind for a seed, alone: (image, format, file name, label, MNIST index, tags)."""
     kid = KINDS.index(kind)
     perm = np.random.default_rng([seed, kid, 999_983]).permutation(len(x_test))  # prefix-stable: N=5 is N=60's first 5
-    pick = perm[np.arange(n) % len(perm)]
+    idx = int(perm[i % len(perm)])
+    rng = np.random.default_rng([seed, kid, int(i)])
+    glyph = Glyph(x_test[idx])
+    label = int(y_test[idx])
+    if kind.startswith("photo"):
+        others = [Glyph(x_test[j]) for j in rng.choice(len(x_test), size=2)]
+        img, fmt, tags = render_photo(kind, glyph, rng, others)
+        return img, fmt, f"{kind}/{i:04d}.jpg", label, idx, tags
+    img, ext = {"sketch_white": render_sketch_white, "sketch_transparent": render_sketch_transparent,
+                "sketch_styles": render_sketch_styles}[kind](glyph, rng)
+    return img, ext, f"{kind}/{i:04d}.png", label, idx, []
+
+
+def render_kind(kind, x_test, y_test, seed, n, out: Path, log=None):
     (out / kind).mkdir(parents=True, exist_ok=True)
     rows = []
-    for i, idx in enumerate(pick):
-        rng = np.random.default_rng([seed, kid, int(i)])
-        glyph = Glyph(x_test[idx])
-        label = int(y_test[idx])
-        if kind.startswith("photo"):
-            others = [Glyph(x_test[j]) for j in rng.choice(len(x_test), size=2)]
-            img, fmt, tags = render_photo(kind, glyph, rng, others)
-            name = f"{kind}/{i:04d}.jpg"
-        else:
-            img, ext = {"sketch_white": render_sketch_white, "sketch_transparent": render_sketch_transparent,
-                        "sketch_styles": render_sketch_styles}[kind](glyph, rng)
-            fmt, tags = ext, []
-            name = f"{kind}/{i:04d}.png"
+    for i in range(n):
+        img, fmt, name, label, idx, tags = render_item(kind, x_test, y_test, seed, i)
         _write(out / name, img, fmt)
         rows.append((name, label))
         if log is not None:

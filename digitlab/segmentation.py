@@ -301,7 +301,7 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     filling a corner of the frame come after the others), and,
     when there are only a few marks, all of them together, and where thin strokes hold much of the
     ink (a grid), the biggest group left once they are taken away; the first group's biggest stroke alone is the
-    rule's equal where it is most of that group (``_unsure_where_cleaned``). A flat canvas ("canvas") tries every
+    rule's equal where it is most of that group (``CLEANED_MARK_SHARE``). A flat canvas ("canvas") tries every
     stroke first, then the photo's marks. The verifier judges which one is a digit.
     """
     every_stroke = ("every stroke", ink.copy())
@@ -319,7 +319,7 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     thinned = without_thin_lines(ink)
     options, refusal = [], None
     try:
-        options = _mark_options(ink)
+        options = _mark_options(ink, photo=True)
     except NoDigit as why:
         if thinned is None:
             raise
@@ -331,30 +331,7 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
         except NoDigit:
             if refusal is not None:
                 raise refusal from None  # the page's own reason, not the thinned page's
-    return _unsure_where_cleaned(options)
-
-
-# The rule's mark without its other strokes is that mark cleaned of what clung to it (a stroke grouped with it by
-# mistake, a piece of a grid), not a fragment of it, where its biggest stroke holds at least this share of its pixels
-# (at half, a 7's stem alone beat the whole 7 on tough tuning photos).
-CLEANED_MARK_SHARE = 0.75
-BIGGEST_STROKE = "its biggest stroke alone"
-
-
-def _unsure_where_cleaned(options: list[tuple]) -> list[tuple]:
-    """The options, with the rule unsure (prior 1) between its mark and that mark's biggest stroke where the stroke
-    holds ``CLEANED_MARK_SHARE`` of it.
-
-    A grid's piece or a stray stroke joined to a digit makes it read worse (a 6 with a grid line across its top read
-    8, verifier 0.79), while the stroke alone is a clear digit; the verifier judges the two as equals. ("Thin lines
-    taken away" is left an overturned choice: it also takes away a pencil digit's own thinner strokes, and a 6 read 1.)
-    """
-    if len(options) < 2 or len(options[0]) > 2:  # the rule's mark is a line or edge: nothing to clean
-        return options
-    whole = cv2.countNonZero((options[0][1] > 0).view(np.uint8))
-    return [(label, marks, 1.0) if label == BIGGEST_STROKE and len(rest) == 0
-            and cv2.countNonZero((marks > 0).view(np.uint8)) >= CLEANED_MARK_SHARE * whole
-            else (label, marks, *rest) for label, marks, *rest in options]
+    return options
 
 
 def _in_a_corner(box, h: int, w: int) -> bool:
@@ -364,7 +341,19 @@ def _in_a_corner(box, h: int, w: int) -> bool:
     return (x == 0 or x + bw == w) and (y == 0 or y + bh == h)
 
 
-def _mark_options(ink: np.ndarray) -> list[tuple]:
+# The rule's mark without its other strokes is that mark cleaned of what clung to it (a stroke grouped with it by
+# mistake, a piece of a grid), not a fragment of it, where its biggest stroke holds at least this share of its pixels
+# (at half, a 7's stem alone beat the whole 7 on tough tuning photos). A photo's rule is then unsure between the two.
+CLEANED_MARK_SHARE = 0.75
+BIGGEST_STROKE = "its biggest stroke alone"
+
+
+def _mark_options(ink: np.ndarray, photo: bool = False) -> list[tuple]:
+    """The candidate groups of marks, the rule's first (see ``digit_options``). On a ``photo``, the first group's
+    biggest stroke alone is the rule's equal (prior 1) where it holds ``CLEANED_MARK_SHARE`` of the group's pixels: a
+    grid's piece or a stray stroke joined to a digit makes it read worse (a 6 with a grid line across its top read 8,
+    verifier 0.79), while the stroke alone is a clear digit. ("Thin lines taken away" stays an overturned choice: it
+    also takes away a pencil digit's own thinner strokes, and a 6 read 1.)"""
     h, w = ink.shape
     if np.count_nonzero(ink) > MAX_INK_FRACTION * h * w:
         raise NoDigit("too much ink: this looks like noise or texture, not a digit on paper")
@@ -392,10 +381,13 @@ def _mark_options(ink: np.ndarray) -> list[tuple]:
     for k, (members, line, _) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
         marks = _keep_only(ink, labels, len(stats), members, region)
         options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
-    members = groups[0][0]
+    members, line, _ = groups[0]
     if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
         biggest = max(members, key=lambda i: mass[i])
-        options.append((BIGGEST_STROKE, _keep_only(ink, labels, len(stats), [biggest], region)))
+        area = stats[:, cv2.CC_STAT_AREA]
+        cleaned = photo and not line and area[biggest] >= CLEANED_MARK_SHARE * area[members].sum()
+        alone = _keep_only(ink, labels, len(stats), [biggest], region)
+        options.append((BIGGEST_STROKE, alone, 1.0) if cleaned else (BIGGEST_STROKE, alone))
     # Strokes no grouping rule joins, together; lines and edges are no part of them (with one, they read as a 1).
     strokes = [members for members, line, _ in groups if not line]
     if 1 < len(strokes) and len(keep) <= ALL_MARKS_UP_TO:

@@ -28,13 +28,9 @@ def third_renderer_photo(mnist, kind, seed, index):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import third_renderer as third
 
-    kid = third.KINDS.index(kind)
-    pick = np.random.default_rng([seed, kid, 999_983]).permutation(len(mnist.x_test))[index]
-    rng = np.random.default_rng([seed, kid, index])
-    others = [third.Glyph(mnist.x_test[j]) for j in rng.choice(len(mnist.x_test), size=2)]
-    image, (_, quality), _ = third.render_photo(kind, third.Glyph(mnist.x_test[pick]), rng, others)
+    image, (_, quality), _, label, _, _ = third.render_item(kind, mnist.x_test, mnist.y_test, seed, index)
     _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB), int(mnist.y_test[pick])
+    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB), label
 
 
 def test_bold_close_up_of_loop_digits_is_read_and_the_inverted_reading_rejected(mnist):
