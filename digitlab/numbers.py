@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from . import numbers_layout as layout
+from . import photo_stages as ps
 from . import segmentation as seg
 from .imageio import as_image_array
 from .model import DEFAULT_MODEL, load_classifier
@@ -379,6 +380,8 @@ def read_number(image, classifier=None, model: str = DEFAULT_MODEL, verifier=Non
     if not reading.text:
         # The rules' page may be wrong (ink taken for paper on coloured or shadowed paper, faint ink): try the others.
         for path in explore(rgb, ROBUST_PAGE_STAGES, fallbacks=True)[len(tied):]:
+            if ps.GRAIN_SMOOTHED in path.choices.values():
+                continue  # the first page that reads is kept, unweighed: smoothed ruling read as 1s ("11" on a lined page)
             other = _read_page(rgb, path.trail, path.reason, classifier, verifier)
             if other.text:
                 return other

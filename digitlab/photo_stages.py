@@ -402,6 +402,12 @@ FAINT_INK_BELOW = 0.4
 # ... and is also tried stretched to this fraction; fainter than MIN_FAINT_CONTRAST is paper grain, not ink.
 FAINT_INK_TARGET = 0.5
 MIN_FAINT_CONTRAST = 0.06
+# A phone camera's grain breaks a dim pencil stroke into specks at the threshold: a photo is also tried smoothed, at
+# this sigma (pixels) at the working size, scaled with a smaller picture ...
+GRAIN_SIGMA = 3.0
+# ... and not where that is under this: a scan's or a crop's strokes are a few pixels wide, and it has no such grain.
+MIN_GRAIN_SIGMA = 0.8
+GRAIN_SMOOTHED = "contrast kept, paper grain smoothed"
 
 
 def keep_contrast(flat: np.ndarray) -> np.ndarray:
@@ -410,20 +416,26 @@ def keep_contrast(flat: np.ndarray) -> np.ndarray:
 
 
 def contrast_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
-    """The evened image as it is, and, where the ink is faint, with its contrast stretched.
+    """The evened image as it is, where the ink is faint with its contrast stretched, and on a photo with its grain
+    smoothed.
 
     The threshold's fixed level (``MIN_INK_CONTRAST``) separates ink from noise on most photos
-    but erases pencil or ink in a dim, washed-out photo; stretched, such ink clears it. The rule
-    keeps the contrast (a blank page stays blank); the stretched reading must convince the verifier.
+    but erases pencil or ink in a dim, washed-out photo; stretched, such ink clears it. A grainy photo's
+    dim stroke clears it only in pieces, which a Gaussian blur (``GRAIN_SIGMA``) joins. The rule
+    keeps the contrast (a blank page stays blank); the other readings must convince the verifier.
     """
     kept = [("contrast kept", flat)]
     if source == SOURCE_DRAWING:  # the sketchpad's strokes are ink, however light
         return kept
+    options = kept
     strongest = float(cv2.medianBlur(flat, 3).max())  # a stroke's level, not a single hot pixel's
-    if not MIN_FAINT_CONTRAST * 255 <= strongest < FAINT_INK_BELOW * 255:
-        return kept
-    gain = FAINT_INK_TARGET * 255 / strongest
-    return kept + [(f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain))]
+    if MIN_FAINT_CONTRAST * 255 <= strongest < FAINT_INK_BELOW * 255:
+        gain = FAINT_INK_TARGET * 255 / strongest
+        options = options + [(f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain))]
+    sigma = GRAIN_SIGMA * max(flat.shape) / WORKING_SIDE
+    if source == SOURCE_PHOTO and sigma >= MIN_GRAIN_SIGMA:  # a flat canvas has no camera grain
+        options = options + [(GRAIN_SMOOTHED, cv2.GaussianBlur(flat, (0, 0), sigma))]
+    return options
 
 
 def threshold_ink(flat: np.ndarray) -> np.ndarray:

@@ -91,7 +91,7 @@ ROBUST_PAGE_STAGES = (
           "Subtract a smooth estimate of the paper, so shadows and uneven light disappear (or only its level, if that reads better: bold strokes are wider than any shadow-following estimate).",
           ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
     Stage("contrast", "Stretch faint ink",
-          "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it.",
+          "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it; on a photo, also with the camera's grain smoothed, so it does not break thin strokes into specks.",
           ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR, fallback=True),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core, and only their ridges, are tried too).",
@@ -397,7 +397,8 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
     else:
         return False
     try:
-        options = stage.options(path.trail[at - 1][1], source)
+        # Only more ink tells: the grain-smoothed picture's marks are wider, not more.
+        options = [o for o in stage.options(path.trail[at - 1][1], source) if o[0] != ps.GRAIN_SMOOTHED]
         if len(options) < 2:
             return False
         label, picture = options[1][:2]

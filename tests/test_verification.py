@@ -10,6 +10,7 @@ import pytest
 import photosim as sim
 from conftest import mnist_digit, on_paper
 from digitlab import negatives, segmentation, stageview
+from digitlab import photo_stages as ps
 from digitlab.pipeline import GIVE_WAY_TO, NOT_A_DIGIT_BELOW, NOT_A_DIGIT_BELOW_DRAWN, recognize
 from digitlab.verifier import NOT_A_DIGIT, load_verifier, make_training_set, pen_drawn_frames
 
@@ -192,7 +193,6 @@ def test_a_fat_brush_drawing_is_read_against_its_canvas_tone(mnist):
     # The brush covers so much that the local-contrast rule takes the canvas for ink: the reading had to overturn
     # the rule (when the verifier doubted the digit, a "blank image" from the rule's path won: second renderer,
     # fat brush, seed 1: 2 of 200). The canvas's own flat tone says which way is ink.
-    from digitlab import photo_stages as ps
 
     for index in (9, 10, 13, 25):
         digit28, label = mnist.x_test[index], int(mnist.y_test[index])
@@ -277,6 +277,29 @@ def test_a_hard_shadow_across_a_digit_in_a_dim_grainy_photo(mnist):
     lighting = next(s for s in result.stages if s.stage.name == "lighting")
     assert "shadowed ink scaled up" in lighting.choice, result.summary()
 
+
+
+@pytest.mark.parametrize("seed, index", [(9, 123), (11, 6)])
+def test_a_thin_digit_that_grain_breaks_is_read_smoothed(mnist, seed, index):
+    # Third renderer's everyday photos of tuning seeds 9 and 11: a pencil 6 on grainy paper, and a small 7 on ruled
+    # paper. At the threshold the grain broke their strokes into pieces: the 6 read "no digit" and the 7 as 1. The
+    # contrast stage's grain-smoothed picture keeps each stroke whole (``ps.GRAIN_SIGMA``).
+    photo, label = third_renderer_photo(mnist, "photo_everyday", seed, index)
+    result = read(photo)
+    assert result.digit == label, result.summary()
+    contrast = next(s for s in result.stages if s.stage.name == "contrast")
+    assert contrast.choice == ps.GRAIN_SMOOTHED, result.summary()
+
+
+def test_grain_is_smoothed_only_on_a_photo_of_camera_size(mnist):
+    """A scan's or a crop's strokes are a few pixels wide and a drawing has no grain: neither is offered it."""
+    digit = mnist_digit(mnist, 7, 0)
+    big = cv2.resize(digit, (ps.WORKING_SIDE, ps.WORKING_SIDE))
+    small = cv2.resize(digit, (200, 200))
+    labels = lambda picture, source: [o[0] for o in ps.contrast_options(picture, source)]
+    assert ps.GRAIN_SMOOTHED in labels(big, ps.SOURCE_PHOTO)
+    assert ps.GRAIN_SMOOTHED not in labels(small, ps.SOURCE_PHOTO)
+    assert ps.GRAIN_SMOOTHED not in labels(big, ps.SOURCE_CANVAS) + labels(big, ps.SOURCE_DRAWING)
 
 def test_digit_in_a_register_cell_with_borders(mnist):
     rng = np.random.default_rng(34)
@@ -571,7 +594,6 @@ def test_a_page_on_a_desk_that_fills_most_of_the_frame_is_dark_ink_on_light_pape
     so the rule keeps the tones (the page read as light ink). A light page on a darker surround makes the two
     readings of polarity equal, and the verifier reads the digit on the page (1 of these 6 before; tough photos of
     the third renderer, tuning seed 9: a page on a desk read as "no digit"). 10 of these 12 read right before."""
-    from digitlab import photo_stages as ps
 
     labels = [3, 5, 2, 8, 6, 0]
     photos = [page_on_a_dark_desk_photo(mnist_digit(mnist, d, 4), rng, desk_share="most", pencil=165)
