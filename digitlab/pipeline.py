@@ -67,6 +67,9 @@ FRAGMENT_CHECK_SIDE = 160
 # two lightings draw the same stroke's edge a little apart) must be ink (``seg.INK_ABOVE_PAPER``): the paper-level and
 # the shadow-scaled lightings also keep a shadow's edge that touches the digit, which is no ink (a 0 with it reads 2).
 FRAGMENT_EDGE = 2
+# ... and stand above their paper at least this share of what the part's own ink does: the same pen's ink, not the
+# brightest strip of a hard shadow beside the digit (it stood 15 grey levels above its mixed surround, the 6 itself 68).
+FRAGMENT_MORE_INK_SHARE = 0.4
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
 LINE_PIECE_CHECKS = 4
@@ -370,8 +373,9 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np
 
 
 def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
-    """Whether the marks ``whole`` took beyond ``part``'s stand above their paper as ink does (or no paper shows
-    around them to tell): more of the digit, not a shadow's edge the other lighting kept with it.
+    """Whether the marks ``whole`` took beyond ``part``'s stand above their paper as ink does, and a good share as far
+    as the part's own ink (``FRAGMENT_MORE_INK_SHARE``; or no paper shows around them to tell): more of the digit, not
+    a shadow's edge the other lighting kept with it.
 
     Only lighting is judged so: the stretched contrast adds ink fainter than the threshold's level by design (the
     fainter side of a small, blurred 9's loop stands 9 grey levels above its paper).
@@ -382,7 +386,10 @@ def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
     widened = cv2.dilate((part_marks > 0).view(np.uint8), np.ones((2 * FRAGMENT_EDGE + 1,) * 2, np.uint8))
     more = ((whole_marks > 0) & (widened == 0)).view(np.uint8)
     above = _ink_above_paper(whole, more) if more.any() else None
-    return above is None or above >= seg.INK_ABOVE_PAPER
+    if above is None:
+        return True
+    own = _ink_above_paper(part)
+    return above >= max(seg.INK_ABOVE_PAPER, FRAGMENT_MORE_INK_SHARE * (own or 0))
 
 
 def _fallback_completes(path: Hypothesis, source: str) -> bool:

@@ -279,6 +279,18 @@ def test_a_hard_shadow_across_a_digit_in_a_dim_grainy_photo(mnist):
 
 
 
+
+def test_a_hard_shadow_beside_a_digit_does_not_make_it_a_fragment(mnist):
+    # Third renderer's tough photo 28 of tuning seed 9: a hard shadow's edge crosses a bold 6. The paper-level lighting
+    # keeps the shadow's brightest strip with the 6 (read 8); the smooth background reads the 6 alone. The strip stood
+    # 15 grey levels above its surround, enough to pass as ink, and the 6 lost as a fragment of the "8". The 6's own
+    # ink stands 68 levels above its paper: the strip is not the same pen's ink (``FRAGMENT_MORE_INK_SHARE``).
+    photo, label = third_renderer_photo(mnist, "photo_tough", 9, 28)
+    result = read(photo)
+    assert (label, result.digit) == (6, 6), result.summary()
+    lighting = next(s for s in result.stages if s.stage.name == "lighting")
+    assert lighting.choice.startswith("smooth background subtracted"), result.summary()
+
 @pytest.mark.parametrize("seed, index", [(9, 123), (11, 6)])
 def test_a_thin_digit_that_grain_breaks_is_read_smoothed(mnist, seed, index):
     # Third renderer's everyday photos of tuning seeds 9 and 11: a pencil 6 on grainy paper, and a small 7 on ruled
