@@ -193,7 +193,6 @@ def test_a_fat_brush_drawing_is_read_against_its_canvas_tone(mnist):
     # The brush covers so much that the local-contrast rule takes the canvas for ink: the reading had to overturn
     # the rule (when the verifier doubted the digit, a "blank image" from the rule's path won: second renderer,
     # fat brush, seed 1: 2 of 200). The canvas's own flat tone says which way is ink.
-
     for index in (9, 10, 13, 25):
         digit28, label = mnist.x_test[index], int(mnist.y_test[index])
         canvas = fat_brush_canvas(digit28)
@@ -278,8 +277,6 @@ def test_a_hard_shadow_across_a_digit_in_a_dim_grainy_photo(mnist):
     assert "shadowed ink scaled up" in lighting.choice, result.summary()
 
 
-
-
 def test_a_hard_shadow_beside_a_digit_does_not_make_it_a_fragment(mnist):
     # Third renderer's tough photo 28 of tuning seed 9: a hard shadow's edge crosses a bold 6. The paper-level lighting
     # keeps the shadow's brightest strip with the 6 (read 8); the smooth background reads the 6 alone. The strip stood
@@ -290,6 +287,7 @@ def test_a_hard_shadow_beside_a_digit_does_not_make_it_a_fragment(mnist):
     assert (label, result.digit) == (6, 6), result.summary()
     lighting = next(s for s in result.stages if s.stage.name == "lighting")
     assert lighting.choice.startswith("smooth background subtracted"), result.summary()
+
 
 @pytest.mark.parametrize("seed, index", [(9, 123), (11, 6)])
 def test_a_thin_digit_that_grain_breaks_is_read_smoothed(mnist, seed, index):
@@ -308,10 +306,14 @@ def test_grain_is_smoothed_only_on_a_photo_of_camera_size(mnist):
     digit = mnist_digit(mnist, 7, 0)
     big = cv2.resize(digit, (ps.WORKING_SIDE, ps.WORKING_SIDE))
     small = cv2.resize(digit, (200, 200))
-    labels = lambda picture, source: [o[0] for o in ps.contrast_options(picture, source)]
+
+    def labels(picture, source):
+        return [option[0] for option in ps.contrast_options(picture, source)]
+
     assert ps.GRAIN_SMOOTHED in labels(big, ps.SOURCE_PHOTO)
     assert ps.GRAIN_SMOOTHED not in labels(small, ps.SOURCE_PHOTO)
     assert ps.GRAIN_SMOOTHED not in labels(big, ps.SOURCE_CANVAS) + labels(big, ps.SOURCE_DRAWING)
+
 
 def test_digit_in_a_register_cell_with_borders(mnist):
     rng = np.random.default_rng(34)
@@ -606,7 +608,6 @@ def test_a_page_on_a_desk_that_fills_most_of_the_frame_is_dark_ink_on_light_pape
     so the rule keeps the tones (the page read as light ink). A light page on a darker surround makes the two
     readings of polarity equal, and the verifier reads the digit on the page (1 of these 6 before; tough photos of
     the third renderer, tuning seed 9: a page on a desk read as "no digit"). 10 of these 12 read right before."""
-
     labels = [3, 5, 2, 8, 6, 0]
     photos = [page_on_a_dark_desk_photo(mnist_digit(mnist, d, 4), rng, desk_share="most", pencil=165)
               for rng in (np.random.default_rng(7), np.random.default_rng(9)) for d in labels]
