@@ -151,6 +151,20 @@ VIEWS_FOR_JS = """(d) => {
 }"""
 
 
+def wait_for_views(pg, digit, artifacts, timeout=60000):
+    """Wait until the model views show ``digit``; if they never do, say what the page shows instead (a screenshot in
+    the artifacts, the label, the views' digit), so a failure on a CI machine can be read afterwards."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        pg.wait_for_function(VIEWS_FOR_JS, arg=digit, timeout=timeout)
+    except PlaywrightTimeout:
+        pg.screenshot(path=str(artifacts / f"views_for_{digit}_timed_out.png"), full_page=True)
+        shown = pg.evaluate("() => [...document.querySelectorAll('.model-views')].map(e => e.dataset.digit)")
+        label = pg.locator("[data-testid='label-output-value'] h2, .output-class").all_inner_texts()
+        raise AssertionError(f"model views for {digit} never shown: views {shown}, labels {label}") from None
+
+
 def visible(pg, selector):
     return pg.locator(selector).locator("visible=true")
 
@@ -163,7 +177,7 @@ def test_model_views_follow_the_drawing(browser, server, artifacts):
     pg = open_app(browser, server, viewport={"width": 1400, "height": 2200}, accept_downloads=True)
     canvas = pg.locator(".sketch canvas").first
     draw_with_mouse(pg, canvas, SEVEN)
-    pg.wait_for_function(VIEWS_FOR_JS, arg=7, timeout=60000)
+    wait_for_views(pg, 7, artifacts)
     views = visible(pg, MODEL_VIEWS).first
     # The top class's map, and "why not" the runner-up, picked by default.
     evidence = views.locator(".mv-evidence")
@@ -203,7 +217,7 @@ def test_model_views_follow_the_drawing(browser, server, artifacts):
     pg.get_by_role("button", name="Clear").first.click()
     pg.get_by_text("the canvas is empty").first.wait_for(timeout=30000)
     draw_with_mouse(pg, canvas, ONE)
-    pg.wait_for_function(VIEWS_FOR_JS, arg=1, timeout=60000)
+    wait_for_views(pg, 1, artifacts)
     assert visible(pg, MODEL_VIEWS).first.locator(".mv-among figcaption").nth(1).inner_text() == "mean 1"
 
 
@@ -215,7 +229,7 @@ def test_model_views_of_a_photo(browser, server, artifacts):
     with pg.expect_file_chooser() as chooser:
         pg.get_by_text("Click to Upload").locator("visible=true").first.click()
     chooser.value.set_files(str(photo))
-    pg.wait_for_function(VIEWS_FOR_JS, arg=expected, timeout=60000)
+    wait_for_views(pg, expected, artifacts)
     views = visible(pg, MODEL_VIEWS).first
     assert views.locator(".mv-among figcaption").nth(1).inner_text() == f"mean {expected}"
     views.screenshot(path=str(artifacts / "photo_model_views.png"))
