@@ -424,17 +424,16 @@ def contrast_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple
     dim stroke clears it only in pieces, which a Gaussian blur (``GRAIN_SIGMA``) joins. The rule
     keeps the contrast (a blank page stays blank); the other readings must convince the verifier.
     """
-    kept = [("contrast kept", flat)]
+    options = [("contrast kept", flat)]
     if source == SOURCE_DRAWING:  # the sketchpad's strokes are ink, however light
-        return kept
-    options = kept
+        return options
     strongest = float(cv2.medianBlur(flat, 3).max())  # a stroke's level, not a single hot pixel's
     if MIN_FAINT_CONTRAST * 255 <= strongest < FAINT_INK_BELOW * 255:
         gain = FAINT_INK_TARGET * 255 / strongest
-        options = options + [(f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain))]
+        options.append((f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain)))
     sigma = GRAIN_SIGMA * max(flat.shape) / WORKING_SIDE
     if source == SOURCE_PHOTO and sigma >= MIN_GRAIN_SIGMA:  # a flat canvas has no camera grain
-        options = options + [(GRAIN_SMOOTHED, cv2.GaussianBlur(flat, (0, 0), sigma))]
+        options.append((GRAIN_SMOOTHED, cv2.GaussianBlur(flat, (0, 0), sigma)))
     return options
 
 

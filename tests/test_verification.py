@@ -24,6 +24,11 @@ def read(image, **kw):
     return recognize(image, **kw)
 
 
+def stage_of(result, name):
+    """The chosen path's result at the stage called ``name``."""
+    return next(s for s in result.stages if s.stage.name == name)
+
+
 def third_renderer_photo(mnist, kind, seed, index):
     """Photo ``index`` of ``bench/third_renderer.py --seed SEED --kinds KIND`` as it writes it (JPEG), and its label."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -85,8 +90,8 @@ def test_two_stroke_five_with_a_gap_keeps_both_strokes_on_a_canvas():
         result = read(image)
         assert result.source == "canvas", "a clean canvas is taken for a drawing first"
         assert result.digit == 5, result.summary()
-        isolated = next(s for s in result.stages if s.stage.name == "isolate").image
-        thresholded = next(s for s in result.stages if s.stage.name == "threshold").image
+        isolated = stage_of(result, "isolate").image
+        thresholded = stage_of(result, "threshold").image
         assert np.count_nonzero(isolated) == np.count_nonzero(thresholded), "a stroke was dropped"
 
 
@@ -262,7 +267,7 @@ def test_broad_shadow_across_the_digit(mnist):
     results = [read(sim.shadow_across_digit(mnist_digit(mnist, d, 9), rng)) for d in labels]
     # 14 of 20 with the ink's contrast left as the shadow made it.
     assert sum(r.digit == d for r, d in zip(results, labels)) >= 16, (labels, [r.digit for r in results])
-    lighting = [next(s for s in r.stages if s.stage.name == "lighting").choice or "" for r in results]
+    lighting = [stage_of(r, "lighting").choice or "" for r in results]
     assert any("shadowed ink scaled up" in c for c in lighting), lighting  # the ladder shows the scaling it took
 
 
@@ -273,7 +278,7 @@ def test_a_hard_shadow_across_a_digit_in_a_dim_grainy_photo(mnist):
     photo, label = third_renderer_photo(mnist, "photo_tough", 9, 102)
     result = read(photo)
     assert (label, result.digit) == (6, 6), result.summary()
-    lighting = next(s for s in result.stages if s.stage.name == "lighting")
+    lighting = stage_of(result, "lighting")
     assert "shadowed ink scaled up" in lighting.choice, result.summary()
 
 
@@ -285,7 +290,7 @@ def test_a_hard_shadow_beside_a_digit_does_not_make_it_a_fragment(mnist):
     photo, label = third_renderer_photo(mnist, "photo_tough", 9, 28)
     result = read(photo)
     assert (label, result.digit) == (6, 6), result.summary()
-    lighting = next(s for s in result.stages if s.stage.name == "lighting")
+    lighting = stage_of(result, "lighting")
     assert lighting.choice.startswith("smooth background subtracted"), result.summary()
 
 
@@ -297,7 +302,7 @@ def test_a_thin_digit_that_grain_breaks_is_read_smoothed(mnist, seed, index):
     photo, label = third_renderer_photo(mnist, "photo_everyday", seed, index)
     result = read(photo)
     assert result.digit == label, result.summary()
-    contrast = next(s for s in result.stages if s.stage.name == "contrast")
+    contrast = stage_of(result, "contrast")
     assert contrast.choice == ps.GRAIN_SMOOTHED, result.summary()
 
 
@@ -350,7 +355,7 @@ def test_faint_pencil_in_dim_light(mnist):
     labels = [int(d) for d in rng.integers(0, 10, 10)]
     results = [read(sim.faint_digit(mnist_digit(mnist, d, 7), rng)) for d in labels]
     assert sum(r.digit == d for r, d in zip(results, labels)) >= 8, (labels, [r.digit for r in results])
-    contrast = [next(s for s in r.stages if s.stage.name == "contrast").choice or "" for r in results]
+    contrast = [stage_of(r, "contrast").choice or "" for r in results]
     assert sum("faint ink" in c for c in contrast) >= 8, contrast  # the ladder shows the stretch it took
 
 
@@ -362,7 +367,7 @@ def test_pencil_pressed_harder_at_one_side_is_read_whole(mnist):
     labels = [int(d) for d in rng.integers(0, 10, 30)]
     results = [read(sim.uneven_pencil_digit(mnist_digit(mnist, d, 11), rng, weakest=0.4)) for d in labels]
     assert sum(r.digit == d for r, d in zip(results, labels)) >= 26, [(d, r.summary()) for d, r in zip(labels, results)]
-    contrast = [next(s for s in r.stages if s.stage.name == "contrast").choice or "" for r in results]
+    contrast = [stage_of(r, "contrast").choice or "" for r in results]
     assert sum("faint ink" in c for c in contrast) >= 5, contrast  # the ladder shows the stretch it took
 
 
@@ -524,7 +529,7 @@ def test_a_digit_with_grid_pieces_clinging_is_read_without_them(mnist, seed, ind
     photo, label = third_renderer_photo(mnist, "photo_everyday", seed, index)
     result = read(photo)
     assert (label, result.digit) == ((6, 6) if seed == 9 else (2, 2)), result.summary()
-    isolate = next(s for s in result.stages if s.stage.name == "isolate")
+    isolate = stage_of(result, "isolate")
     assert isolate.choice == segmentation.BIGGEST_STROKE, result.summary()  # the ladder shows the cleaned mark
 
 
@@ -599,7 +604,7 @@ def test_a_small_note_on_a_wooden_desk_is_the_paper(mnist):
     photo, label = third_renderer_photo(mnist, "photo_everyday", 10, 119)
     result = read(photo)
     assert (label, result.digit) == (7, 7), result.summary()
-    polarity = next(s for s in result.stages if s.stage.name == "polarity")
+    polarity = stage_of(result, "polarity")
     assert polarity.choice.startswith("inverted"), result.summary()
 
 
