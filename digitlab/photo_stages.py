@@ -195,9 +195,12 @@ def coloured_paper_grayscale(image: np.ndarray) -> np.ndarray:
 def background_is_light(gray: np.ndarray) -> bool:
     """True when the ink is darker than its surroundings.
 
-    Compares each pixel with its neighbourhood's median (which follows shadows and uneven
-    light): dark ink on light paper gives strong negative deviations, chalk-like light ink
-    strong positive ones. A global median fails when a shadow covers half the page.
+    Ink is strokes: narrower than a grey closing's (or opening's) window, which takes them away and keeps
+    every broad tone, and a step between two tones too. So the strongest dark stroke (the closing minus the
+    picture) against the strongest light one (the picture minus the opening) tells which way ink is, and a
+    shadow or a table's edge counts for neither. (Each pixel's deviation from its neighbourhood's median
+    counted such an edge as a stroke: near a wedge of hard shadow the median mixes both tones, and the lit
+    paper beside the shadow stood out as light ink.)
     """
     h, w = gray.shape
     scale = min(1.0, 320 / max(h, w))
@@ -206,8 +209,9 @@ def background_is_light(gray: np.ndarray) -> bool:
         return float(np.median(small)) >= 128
     small = cv2.medianBlur(small, 3)  # single-pixel noise must not decide
     k = max(3, int(min(small.shape) * 0.15) | 1)
-    deviation = small.astype(np.int16) - cv2.medianBlur(small, k).astype(np.int16)
-    darker, lighter = -int(deviation.min()), int(deviation.max())
+    window = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    darker = int(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, window).max())  # closing - picture: dark strokes
+    lighter = int(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, window).max())  # picture - opening: light strokes
     if darker == lighter:
         return float(np.median(small)) >= 128
     return darker > lighter
