@@ -195,12 +195,12 @@ def coloured_paper_grayscale(image: np.ndarray) -> np.ndarray:
 def background_is_light(gray: np.ndarray) -> bool:
     """True when the ink is darker than its surroundings.
 
-    Ink is strokes: narrower than a grey closing's (or opening's) window, which takes them away and keeps
-    every broad tone, and a step between two tones too. So the strongest dark stroke (the closing minus the
-    picture) against the strongest light one (the picture minus the opening) tells which way ink is, and a
-    shadow or a table's edge counts for neither. (Each pixel's deviation from its neighbourhood's median
-    counted such an edge as a stroke: near a wedge of hard shadow the median mixes both tones, and the lit
-    paper beside the shadow stood out as light ink.)
+    Two local measures of which strokes stand out most, each blind where the other sees. Each pixel's
+    deviation from its neighbourhood's median (which follows shadows and uneven light) takes the lit side
+    of a hard shadow's edge for light ink: near a wedge of shadow the median mixes both tones. What a
+    grey closing (dark strokes) or opening (light ones) takes away keeps such a step between tones, but
+    takes the paper inside a dark digit's loops for light strokes. Where the two disagree, the
+    paper-is-the-median opinion (``paper_is_the_lighter_tone``) decides, as it does a tie.
     """
     h, w = gray.shape
     scale = min(1.0, 320 / max(h, w))
@@ -209,12 +209,16 @@ def background_is_light(gray: np.ndarray) -> bool:
         return float(np.median(small)) >= 128
     small = cv2.medianBlur(small, 3)  # single-pixel noise must not decide
     k = max(3, int(min(small.shape) * 0.15) | 1)
+    deviation = small.astype(np.int16) - cv2.medianBlur(small, k).astype(np.int16)
     window = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    darker = int(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, window).max())  # closing - picture: dark strokes
-    lighter = int(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, window).max())  # picture - opening: light strokes
-    if darker == lighter:
-        return float(np.median(small)) >= 128
-    return darker > lighter
+    closed_away = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, window)  # closing - picture: dark strokes
+    opened_away = cv2.morphologyEx(small, cv2.MORPH_TOPHAT, window)  # picture - opening: light strokes
+    by_median, by_morphology = (None if darker == lighter else darker > lighter
+                                for darker, lighter in ((-int(deviation.min()), int(deviation.max())),
+                                                        (int(closed_away.max()), int(opened_away.max()))))
+    if by_median is not None and by_median == by_morphology:
+        return by_median
+    return paper_is_the_lighter_tone(gray)
 
 
 def auto_polarity(gray: np.ndarray) -> np.ndarray:

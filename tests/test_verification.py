@@ -306,7 +306,8 @@ def test_a_hard_shadows_edge_does_not_decide_which_way_ink_is(mnist, index):
     # A small pencil 5 on squared paper, a wedge of hard shadow beside it. Measured against its neighbourhood's median,
     # the lit paper at the wedge's edge stood out more than the 5's strokes, as light ink would: the polarity rule
     # kept the picture, the paper-is-the-median opinion disagreed, both readings were equal, and the kept one read a
-    # piece of the shadow as 2 (verifier 0.71) and 7 (0.62). A grey closing keeps a step between tones, not a stroke.
+    # piece of the shadow as 2 (verifier 0.71) and 7 (0.62). What a grey closing or opening takes away is a stroke, not
+    # a step between tones: asked too, it disagrees, and the paper-is-the-median opinion decides.
     mnist_index, state, uinteger = HARD_SHADOW_WEDGE_PHOTOS[index]
     rng = np.random.default_rng()
     rng.bit_generator.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": uinteger, "state": {
