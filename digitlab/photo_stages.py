@@ -199,8 +199,8 @@ def background_is_light(gray: np.ndarray) -> bool:
     deviation from its neighbourhood's median (which follows shadows and uneven light) takes the lit side
     of a hard shadow's edge for light ink: near a wedge of shadow the median mixes both tones. What a
     grey closing (dark strokes) or opening (light ones) takes away keeps such a step between tones, but
-    takes the paper inside a dark digit's loops for light strokes. Where the two disagree, the
-    paper-is-the-median opinion (``paper_is_the_lighter_tone``) decides, as it does a tie.
+    takes the paper inside a dark digit's loops for light strokes. Where the two disagree, or either finds
+    dark and light strokes equally strong, the paper-is-the-median opinion (``paper_is_the_lighter_tone``) decides.
     """
     h, w = gray.shape
     scale = min(1.0, 320 / max(h, w))
