@@ -70,6 +70,12 @@ FRAGMENT_EDGE = 2
 # ... and stand above their paper at least this share of what the part's own ink does: the same pen's ink, not the
 # brightest strip of a hard shadow beside the digit (it stood 15 grey levels above its mixed surround, the 6 itself 68).
 FRAGMENT_MORE_INK_SHARE = 0.4
+# Grain smoothing widens every stroke: a grain-smoothed whole's marks count only beyond the part's widened by this many
+# pixels at FRAGMENT_CHECK_SIDE (a stroke 1-2 pixels wide there doubles in area by the blur alone).
+GRAIN_WIDENING = 1
+# Whether the grain-smoothed picture completes a reading is first checked at this long side: its strokes are blurred
+# anyway, and the threshold at the working size cost ~8 ms a photo.
+GRAIN_CHECK_SIDE = 320
 # A photo's best readings are checked for pieces of longer lines at most this many deep (each check samples a strip
 # of the picture; on a blank grid page every reading is a piece, and the first is refused).
 LINE_PIECE_CHECKS = 4
@@ -276,11 +282,14 @@ def _marks(path: Hypothesis) -> np.ndarray | None:
 def _marks_mask(path: Hypothesis) -> np.ndarray | None:
     """``_marks`` at a small size, as a mask."""
     marks = _marks(path)
-    if marks is None:
-        return None
-    h, w = marks.shape
-    scale = min(1.0, FRAGMENT_CHECK_SIDE / max(h, w))
-    return cv2.resize(marks, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) > 0
+    return None if marks is None else _resized_to(marks, FRAGMENT_CHECK_SIDE) > 0
+
+
+def _resized_to(picture: np.ndarray, side: int) -> np.ndarray:
+    """``picture`` area-averaged to a long side of at most ``side``."""
+    h, w = picture.shape
+    scale = min(1.0, side / max(h, w))
+    return cv2.resize(picture, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 def ink_white_picture(trail) -> np.ndarray | None:
@@ -341,18 +350,33 @@ def _is_fragment(part: np.ndarray | None, whole: np.ndarray | None) -> bool:
             and np.count_nonzero(part & whole) >= FRAGMENT_INSIDE * area)
 
 
+def _adds_marks(part: np.ndarray | None, whole: np.ndarray | None) -> bool:
+    """``_is_fragment`` for a grain-smoothed ``whole``: its marks cover ``part`` (masks) and add as much beyond the
+    part's marks widened by ``GRAIN_WIDENING`` as ``_is_fragment`` asks of a whole in all."""
+    if part is None or whole is None:
+        return False
+    area = int(np.count_nonzero(part))
+    widening = np.ones((2 * GRAIN_WIDENING + 1,) * 2, np.uint8)
+    covered = np.count_nonzero(part & (cv2.dilate(whole.view(np.uint8), widening) > 0))
+    beyond = np.count_nonzero(whole & (cv2.dilate(part.view(np.uint8), widening) == 0))
+    return 0 < area and covered >= FRAGMENT_INSIDE * area and beyond >= (FRAGMENT_GROWTH - 1) * area
+
+
 def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np.ndarray) -> np.ndarray:
     """log(FRAGMENT_PRIOR) for each path whose marks are a part of what another path reads as another digit.
 
     Lighting that follows a shadow can break a bold stroke; the piece left (the top loop of an
     8) is a fine digit by itself. Faint ink under the threshold's fixed level loses its fainter
-    strokes (a 7's bar). The path that differs only in that decision and reads the whole mark as a
-    digit explains more of the same ink, and is the better account of the picture. The whole is judged as the digit
-    stages' rules leave it (joining a whole's pieces to something else can make a digit of marks that are not one).
+    strokes (a 7's bar); a grainy photo breaks a thin stroke into specks the threshold drops (a 4's
+    bar and left stroke, leaving a 1), which smoothing the grain joins. The path that differs only in that decision
+    and reads the whole mark as a digit explains more of the same ink, and is the better account of the picture. The
+    whole is judged as the digit stages' rules leave it (joining a whole's pieces to something else can make a digit
+    of marks that are not one).
     (Between other decisions, more ink is often a digit with a border or a dot attached.) Where the whole reads as
     the same digit, the two agree, and the part keeps its score: charged alone, it lost to readings of other marks
     (a page on a desk: its 3, whole only with the contrast stretched, which overturns a rule, lost to the desk's edge).
-    A whole that another lighting made is one only where what it adds is ink (``_more_is_ink``).
+    A whole that another lighting made is one only where what it adds is ink (``_more_is_ink``); one the grain
+    smoothing made, only where it adds marks beyond the part's widened strokes (``_adds_marks``).
     """
     out = np.zeros(len(paths), np.float32)
     decisions = [d for d in FRAGMENT_DECISIONS if len({p.choices.get(d) for p in paths}) > 1]
@@ -365,7 +389,10 @@ def _fragment_log_priors(paths: list[Hypothesis], scores: np.ndarray, digits: np
                     or _AFTER_THE_MARKS.intersection(paths[j].overturned)):
                 continue
             differing = next((d for d in decisions if _differ_only_in(paths[i], paths[j], d)), None)
-            if (differing is not None and _is_fragment(mi, mj)
+            if differing is None:
+                continue
+            smoothed = differing == "contrast" and paths[j].choices.get(differing) == ps.GRAIN_SMOOTHED
+            if ((_adds_marks if smoothed else _is_fragment)(mi, mj)
                     and (differing != "lighting" or _more_is_ink(paths[i], paths[j]))):
                 out[i] = np.log(FRAGMENT_PRIOR)
                 break
@@ -394,7 +421,8 @@ def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
 
 def _fallback_completes(path: Hypothesis, source: str) -> bool:
     """Whether a fallback decision's alternative, taken on ``path`` with its other choices kept, finds more ink
-    around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes).
+    around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes), or the
+    grain-smoothed picture more marks (``_grain_adds_marks``).
 
     Then the reading may be a fragment, though a convincing one, and the fallbacks are worth weighing.
     """
@@ -404,8 +432,11 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
     else:
         return False
     try:
-        # Only more ink tells: the grain-smoothed picture's marks are wider, not more.
-        options = [o for o in stage.options(path.trail[at - 1][1], source) if o[0] != ps.GRAIN_SMOOTHED]
+        options = stage.options(path.trail[at - 1][1], source)
+        smoothed = [picture for label, picture, *_ in options if label == ps.GRAIN_SMOOTHED]
+        if smoothed and _grain_adds_marks(path, smoothed[0]):
+            return True
+        options = [o for o in options if o[0] != ps.GRAIN_SMOOTHED]
         if len(options) < 2:
             return False
         label, picture = options[1][:2]
@@ -425,6 +456,26 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
     except NoDigit:
         return False
     return False
+
+
+def _grain_adds_marks(path: Hypothesis, smoothed: np.ndarray) -> bool:
+    """Whether the ink of the grain-smoothed picture ``smoothed`` that touches the path's marks adds marks to them
+    (``_adds_marks``): thresholded as the rule thresholds, at ``GRAIN_CHECK_SIDE``. The fallbacks' weighing then reads it
+    through every stage."""
+    marks = _marks(path)
+    if marks is None:
+        return False
+    try:
+        ink = ps.threshold_ink(_resized_to(smoothed, GRAIN_CHECK_SIDE))
+    except NoDigit:
+        return False
+    count, labels = cv2.connectedComponents((ink > 0).view(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[labels[_resized_to(marks, GRAIN_CHECK_SIDE) > 0]] = True
+    touched[0] = False
+    whole = touched[labels].view(np.uint8) * np.uint8(255)
+    part = _marks_mask(path)  # resized from the marks' own size: the whole's size could round a pixel apart
+    return _adds_marks(part, cv2.resize(whole, part.shape[::-1], interpolation=cv2.INTER_AREA) > 0)
 
 
 def _decisive(weighed, left_out_log_prior: float, rules_path_weighed: bool) -> bool:

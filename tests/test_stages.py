@@ -407,6 +407,40 @@ def test_a_fragment_is_one_whatever_is_decided_after_its_marks():
     assert not _differ_only_in(path(**{**whole.choices, "stroke": "loops kept open"}), whole, "lighting")
 
 
+def test_a_grain_smoothed_whole_must_add_marks_not_only_width():
+    """Smoothing the grain widens every stroke: the same stroke wider is no whole of which it is a fragment; the
+    stroke with the rest of a digit beside it is."""
+    from digitlab.pipeline import _adds_marks, _is_fragment
+
+    stem = np.zeros((160, 120), np.uint8)
+    cv2.line(stem, (70, 20), (70, 140), 1, 1)
+    widened = cv2.dilate(stem, np.ones((3, 3), np.uint8))
+    four = widened.copy()
+    cv2.line(four, (30, 20), (30, 90), 1, 3)
+    cv2.line(four, (30, 90), (95, 90), 1, 3)
+    stem, widened, four = stem > 0, widened > 0, four > 0
+    assert _is_fragment(stem, widened)  # what the plain comparison would have charged the stem with
+    assert not _adds_marks(stem, widened)
+    assert _adds_marks(stem, four)
+    assert not _adds_marks(four, stem)
+
+
+def test_the_grain_smoothed_picture_is_asked_whether_it_completes_the_marks():
+    """The cheap check before the fallbacks are weighed: the stem of a 4 taken alone, in a picture whose smoothed grain
+    joins the rest of the 4 to it (a frame whose sizes round a pixel apart at the two check sides: 709 / 8 and 709 / 4
+    / 2), and the same stem where nothing else is drawn."""
+    from digitlab.hypotheses import Hypothesis
+    from digitlab.pipeline import ISOLATE_STAGE, _grain_adds_marks
+
+    marks = np.zeros((709, 1280), np.uint8)
+    cv2.line(marks, (700, 200), (700, 560), 200, 6)
+    stem_alone = Hypothesis().then(ISOLATE_STAGE, marks)
+    four = cv2.GaussianBlur(marks, (0, 0), 3)
+    cv2.polylines(four, [np.int32([[560, 200], [560, 420], [760, 420]])], False, 200, 12)
+    assert _grain_adds_marks(stem_alone, four)
+    assert not _grain_adds_marks(stem_alone, cv2.GaussianBlur(marks, (0, 0), 3))
+
+
 @pytest.mark.parametrize("tilt", [6, 8])
 def test_a_thin_7s_bar_and_a_leaning_1_a_few_degrees_off_the_axes_are_no_ruling(cnn, tilt):
     # Ruling is looked for up to 10 degrees off the axes; a single thin line further off than 4 degrees is ruling only
