@@ -330,14 +330,17 @@ _AFTER_THE_MARKS = frozenset(stage.name for stage in ROBUST_DIGIT_STAGES)
 
 
 def _differ_only_in(a: Hypothesis, b: Hypothesis, decision: str) -> bool:
-    """Whether two paths took different ``decision``s and the same choices at every other stage up to the marks.
+    """Whether two paths took different ``decision``s and, at every other stage up to the marks, the same choice or
+    each the rule's.
 
-    Where neither overturned the choice of marks, they count as the same there: the rule's mark, or that mark cleaned
-    of what clung to it (``seg.CLEANED_MARK_SHARE``), which is a fragment wherever the mark it was cleaned from is.
+    A rule's choice depends on the picture it is given, which the decision changed: where neither path overturned a
+    stage's rule, they count as the same there. Ruling found in one picture and not in the other (the grain smoothed,
+    a squared page's faint grid no longer reads as lines, but erasing it had taken a 9's loop with it); the rule's
+    mark, or that mark cleaned of what clung to it (``seg.CLEANED_MARK_SHARE``), which is a fragment wherever the mark
+    it was cleaned from is.
     """
     keys = (set(a.choices) | set(b.choices)) - {decision} - _AFTER_THE_MARKS
-    if ISOLATE_STAGE.name not in a.overturned + b.overturned:
-        keys.discard(ISOLATE_STAGE.name)
+    keys &= set(a.overturned + b.overturned)
     return a.choices.get(decision) != b.choices.get(decision) and all(a.choices.get(k) == b.choices.get(k) for k in keys)
 
 

@@ -405,6 +405,13 @@ def test_a_fragment_is_one_whatever_is_decided_after_its_marks():
     assert not _differ_only_in(Hypothesis(choices=stroke_alone, overturned=("isolate",)), whole, "lighting")
     assert _differ_only_in(path(**stroke_alone), whole, "lighting")
     assert not _differ_only_in(path(**{**whole.choices, "stroke": "loops kept open"}), whole, "lighting")
+    # A rule's choice depends on its picture: ruling erased in one and found in none of the other, each the rule's, is
+    # the same choice; ruling kept against the rule is not.
+    erased = path(**whole.choices, lines="ruled lines erased")
+    none_found = path(**{**piece.choices, "lines": "no ruled lines found"})
+    assert _differ_only_in(none_found, erased, "lighting")
+    kept = Hypothesis(choices={**piece.choices, "lines": "lines kept"}, overturned=("lines",))
+    assert not _differ_only_in(kept, erased, "lighting")
 
 
 def test_a_grain_smoothed_whole_must_add_marks_not_only_width():
