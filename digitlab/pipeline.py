@@ -463,8 +463,8 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
 
 def _grain_adds_marks(path: Hypothesis, smoothed: np.ndarray) -> bool:
     """Whether the ink of the grain-smoothed picture ``smoothed`` that touches the path's marks adds marks to them
-    (``_adds_marks``): thresholded as the rule thresholds, at ``GRAIN_CHECK_SIDE``. The fallbacks' weighing then reads it
-    through every stage."""
+    (``_adds_marks``): thresholded as the rule thresholds, at ``GRAIN_CHECK_SIDE``. The fallbacks' weighing then reads
+    it through every stage."""
     marks = _marks(path)
     if marks is None:
         return False
