@@ -297,8 +297,8 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     """Which marks may be the digit: (label, ink with only those marks), the rule's choice first.
 
     On a drawing ("drawing": the sketchpad) every stroke is the digit. On a photo the candidates
-    are the groups of marks with the most ink (area x brightness: faint shadow edges lose; lines, edges and marks
-    filling a corner of the frame come after the others), and,
+    are the groups of marks with the most ink (area x brightness: faint shadow edges lose; lines and edges come after
+    the others, then marks the frame cuts, then marks filling a corner of it), and,
     when there are only a few marks, all of them together, and where thin strokes hold much of the
     ink (a grid), the biggest group left once they are taken away; the first group's biggest stroke alone is the
     rule's equal where it is most of that group (``CLEANED_MARK_SHARE``). A flat canvas ("canvas") tries every
@@ -334,11 +334,15 @@ def digit_options(ink: np.ndarray, source: str = "photo") -> list[tuple[str, np.
     return options
 
 
-def _in_a_corner(box, h: int, w: int) -> bool:
-    """Whether a group's box reaches two adjacent sides of the frame: it fills a corner, as a table, a page's corner or
-    a shadow cut by the frame does. People centre what they photograph; a digit the frame cuts crosses one side."""
+def _cut_by_the_frame(box, h: int, w: int) -> int:
+    """How the frame cuts a group's box: 0 not at all, 1 at one side (or two opposite ones), 2 at a corner (it
+    fills it, as a table, a page's corner or a shadow cut by the frame does). People centre what they photograph:
+    a mark the frame cuts is most often a neighbour (the next digit on a register's row, a word at the page's edge),
+    or a shadow or table reaching in."""
     x, y, bw, bh = box
-    return (x == 0 or x + bw == w) and (y == 0 or y + bh == h)
+    across = x == 0 or x + bw == w
+    down = y == 0 or y + bh == h
+    return 2 if across and down else int(across or down)
 
 
 # The rule's mark without its other strokes is that mark cleaned of what clung to it (a stroke grouped with it by
@@ -370,11 +374,12 @@ def _mark_options(ink: np.ndarray, photo: bool = False) -> list[tuple]:
     # A thin bar running from one side of the frame to the other, or across most of it, or across a corner, is a page
     # or cell edge far more often than a digit, and a straight upright or level hairline is a piece of one
     # that the line eraser left: such marks are tried after the others, however much ink they have
-    # (a verifier cannot tell a bar from a 1; the rule only orders the candidates). Marks filling a corner of the frame
-    # come after the others too: a desk's corner read as a 1 outweighed a small 0 beside it.
+    # (a verifier cannot tell a bar from a 1; the rule only orders the candidates). Marks the frame cuts come after
+    # those wholly in view, and those filling a corner of it last: a desk's corner read as a 1 outweighed a small 0
+    # beside it, and on register scans the cut-off year above a 1 and the next column's letter beside a 7 were taken.
     groups = sorted(((members, _edge_like(box, h, w) or _hairline(labels, members, box)
                       or _cuts_a_corner(labels, members, box, int(stats[members, cv2.CC_STAT_AREA].sum()), h, w),
-                      _in_a_corner(box, h, w))
+                      _cut_by_the_frame(box, h, w))
                      for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], g[2], -mass[g[0]].sum()))
     ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []

@@ -301,6 +301,23 @@ def test_a_desks_corner_in_the_frame_is_tried_after_the_digit(mnist, cnn):
     assert [r.digit for r in results] == labels, [r.summary() for r in results]
 
 
+def test_a_mark_the_frame_cuts_is_tried_after_one_wholly_in_view(mnist):
+    # A thin digit in the middle of the frame and a bolder one the frame's right side cuts (a register row's next
+    # column, a neighbour on the page): the digit in view is the rule's choice, the neighbour still a candidate.
+    ink = np.zeros((400, 600), np.uint8)
+    ink[150:290, 200:340] = cv2.resize(mnist_digit(mnist, 1, 2), (140, 140)) > 128
+    neighbour = cv2.dilate((cv2.resize(mnist_digit(mnist, 8), (280, 280)) > 128).astype(np.uint8), np.ones((9, 9)))
+    ink[60:340, 420:600] = neighbour[:, :180]
+    ink *= 255
+    options = seg.digit_options(ink)
+    labels, marks = [option[0] for option in options], [option[1] for option in options]
+    assert labels[0] == "the mark with the most ink" and marks[0][:, 400:].max() == 0 and marks[0][150:290, 200:340].any()
+    assert any(m[:, 590:].any() and not m[:, :400].any() for m in marks[1:]), labels
+    # Without the cut, the bolder 8 is the rule's choice, as the mark with more ink.
+    ink[:, 590:] = 0
+    assert seg.digit_options(ink)[0][1][:, 400:].any()
+
+
 def squared_page(stretch_darker: bool, written_one: bool) -> np.ndarray:
     """A phone photo of squared paper; one grid line a little darker over a stretch; perhaps a 1 written on it."""
     page = np.full((900, 1200, 3), 232, np.float32)
