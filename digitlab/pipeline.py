@@ -112,7 +112,7 @@ ROBUST_PAGE_STAGES = (
 
 ISOLATE_STAGE = Stage(
     "isolate", "Find the digit",
-    "Keep the mark with the most ink (wholly in view before any the frame cuts) and the strokes that belong to it; drop specks, edges and other marks (the next candidates are tried too, and the biggest mark once thin grid lines are taken away; on a drawing every stroke is kept).",
+    "Keep the mark with the most ink (a mark the frame cuts comes after those wholly in view) and the strokes that belong to it; drop specks, edges and other marks (the next candidates are tried too, and the biggest mark once thin grid lines are taken away; on a drawing every stroke is kept).",
     seg.isolate_digit, options=seg.digit_options, overturn_prior=MARKS_PRIOR,
 )
 

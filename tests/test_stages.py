@@ -311,7 +311,8 @@ def test_a_mark_the_frame_cuts_is_tried_after_one_wholly_in_view(mnist):
     ink *= 255
     options = seg.digit_options(ink)
     labels, marks = [option[0] for option in options], [option[1] for option in options]
-    assert labels[0] == "the mark with the most ink" and marks[0][:, 400:].max() == 0 and marks[0][150:290, 200:340].any()
+    assert labels[0] == "the mark with the most ink", labels
+    assert marks[0][150:290, 200:340].any() and not marks[0][:, 400:].any()
     assert any(m[:, 590:].any() and not m[:, :400].any() for m in marks[1:]), labels
     # Without the cut, the bolder 8 is the rule's choice, as the mark with more ink.
     ink[:, 590:] = 0
