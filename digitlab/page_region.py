@@ -38,10 +38,8 @@ PAGE_RIM = 0.01
 
 def _page_hull(image: np.ndarray) -> np.ndarray | None:
     """The page as a 0/1 mask at the search size (``page_mask``), or None where no darker surround shows."""
-    h, w = image.shape[:2]
     bright = image if image.ndim == 2 else cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
-    scale = min(1.0, PAGE_SEARCH_SIDE / max(h, w))
-    small = cv2.resize(bright, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = ps.downscaled(bright, PAGE_SEARCH_SIDE)
     if min(small.shape) < PAGE_SEARCH_MIN_SIDE:
         return None
     small = cv2.medianBlur(small, INK_ERASING_MEDIAN)

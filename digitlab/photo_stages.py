@@ -132,6 +132,13 @@ def working_size(image: np.ndarray, side: int = WORKING_SIDE) -> np.ndarray:
     return cv2.resize(doubled, size, interpolation=cv2.INTER_AREA)
 
 
+def downscaled(picture: np.ndarray, side: int) -> np.ndarray:
+    """``picture`` area-averaged to a long side of at most ``side`` (as it is where it is smaller)."""
+    h, w = picture.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    return cv2.resize(picture, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 def ink_grayscale(image: np.ndarray) -> np.ndarray:
     """Grey that keeps coloured ink dark: the darkest of R, G and B at each pixel.
 
@@ -202,9 +209,7 @@ def background_is_light(gray: np.ndarray) -> bool:
     takes the paper inside a dark digit's loops for light strokes. Where the two disagree, or either finds
     dark and light strokes equally strong, the paper-is-the-median opinion (``paper_is_the_lighter_tone``) decides.
     """
-    h, w = gray.shape
-    scale = min(1.0, 320 / max(h, w))
-    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = downscaled(gray, 320)
     if min(small.shape) < 3:
         return float(np.median(small)) >= 128
     small = cv2.medianBlur(small, 3)  # single-pixel noise must not decide
@@ -328,11 +333,9 @@ def lighting_options(ink: np.ndarray, source: str = SOURCE_PHOTO, alternatives: 
     is false, or the input is not a photo), because a bold close-up's strokes
     are wider than any opening that follows a shadow.
     """
-    h, w = ink.shape
     if source != SOURCE_PHOTO:  # a flat canvas has no shadows: a bold drawing must not be taken for one
         return [(LEVEL_ONLY, _minus_level(ink, percentiles(ink, [50])[0]))]
-    scale = min(1.0, 320 / max(h, w))
-    small = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = downscaled(ink, 320)
     k_wide = max(3, int(min(small.shape) * 0.18) | 1)
     opened = _octagon_open(small, k_wide)
     # Percentiles, not the range: a blob of ink (a filled loop) wider than the opening covers a

@@ -282,14 +282,7 @@ def _marks(path: Hypothesis) -> np.ndarray | None:
 def _marks_mask(path: Hypothesis) -> np.ndarray | None:
     """``_marks`` at a small size, as a mask."""
     marks = _marks(path)
-    return None if marks is None else _resized_to(marks, FRAGMENT_CHECK_SIDE) > 0
-
-
-def _resized_to(picture: np.ndarray, side: int) -> np.ndarray:
-    """``picture`` area-averaged to a long side of at most ``side``."""
-    h, w = picture.shape
-    scale = min(1.0, side / max(h, w))
-    return cv2.resize(picture, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return None if marks is None else ps.downscaled(marks, FRAGMENT_CHECK_SIDE) > 0
 
 
 def ink_white_picture(trail) -> np.ndarray | None:
@@ -469,12 +462,12 @@ def _grain_adds_marks(path: Hypothesis, smoothed: np.ndarray) -> bool:
     if marks is None:
         return False
     try:
-        ink = ps.threshold_ink(_resized_to(smoothed, GRAIN_CHECK_SIDE))
+        ink = ps.threshold_ink(ps.downscaled(smoothed, GRAIN_CHECK_SIDE))
     except NoDigit:
         return False
     count, labels = cv2.connectedComponents((ink > 0).view(np.uint8), connectivity=8)
     touched = np.zeros(count, bool)
-    touched[labels[_resized_to(marks, GRAIN_CHECK_SIDE) > 0]] = True
+    touched[labels[ps.downscaled(marks, GRAIN_CHECK_SIDE) > 0]] = True
     touched[0] = False
     whole = touched[labels].view(np.uint8) * np.uint8(255)
     part = _marks_mask(path)  # resized from the marks' own size: the whole's size could round a pixel apart
