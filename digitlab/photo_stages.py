@@ -419,6 +419,12 @@ GRAIN_SIGMA = 3.0
 # ... and not where that is under this: a scan's or a crop's strokes are a few pixels wide, and it has no such grain.
 MIN_GRAIN_SIGMA = 0.8
 GRAIN_SMOOTHED = "contrast kept, paper grain smoothed"
+# Where it has no such grain, a thin stroke covers part of a pixel in places and is fainter there: a register scan's 0
+# broke open at the threshold and read 6. Such a picture is also tried with its faint tones lifted by this gamma
+# (0.7 kept fewer real scans' strokes whole; lifting only the tones above MIN_INK_CONTRAST, fewer still).
+THIN_STROKE_GAMMA = 0.5
+THIN_STROKES_LIFTED = f"faint tones lifted (gamma {THIN_STROKE_GAMMA}), so thin strokes stay whole"
+_LIFTED_TONES = np.clip(255 * (np.arange(256) / 255) ** THIN_STROKE_GAMMA, 0, 255).astype(np.uint8)
 
 
 def keep_contrast(flat: np.ndarray) -> np.ndarray:
@@ -428,21 +434,24 @@ def keep_contrast(flat: np.ndarray) -> np.ndarray:
 
 def contrast_options(flat: np.ndarray, source: str = SOURCE_PHOTO) -> list[tuple[str, np.ndarray]]:
     """The evened image as it is, where the ink is faint with its contrast stretched, and on a photo with its grain
-    smoothed.
+    smoothed or, at a scan's or a crop's size, its faint tones lifted.
 
     The threshold's fixed level (``MIN_INK_CONTRAST``) separates ink from noise on most photos
     but erases pencil or ink in a dim, washed-out photo; stretched, such ink clears it. A grainy photo's
-    dim stroke clears it only in pieces, which a Gaussian blur (``GRAIN_SIGMA``) joins. The rule
+    dim stroke clears it only in pieces, which a Gaussian blur (``GRAIN_SIGMA``) joins; a thin stroke in a small
+    picture, where its fainter stretches are lifted (``THIN_STROKE_GAMMA``). The rule
     keeps the contrast (a blank page stays blank); the other readings must convince the verifier.
     """
     options = [("contrast kept", flat)]
     if source == SOURCE_DRAWING:  # the sketchpad's strokes are ink, however light
         return options
+    sigma = GRAIN_SIGMA * max(flat.shape) / WORKING_SIDE
+    if source == SOURCE_PHOTO and sigma < MIN_GRAIN_SIGMA:
+        options.append((THIN_STROKES_LIFTED, cv2.LUT(flat, _LIFTED_TONES)))
     strongest = float(cv2.medianBlur(flat, 3).max())  # a stroke's level, not a single hot pixel's
     if MIN_FAINT_CONTRAST * 255 <= strongest < FAINT_INK_BELOW * 255:
         gain = FAINT_INK_TARGET * 255 / strongest
         options.append((f"faint ink: contrast stretched x{gain:.1f}", cv2.convertScaleAbs(flat, alpha=gain)))
-    sigma = GRAIN_SIGMA * max(flat.shape) / WORKING_SIDE
     if source == SOURCE_PHOTO and sigma >= MIN_GRAIN_SIGMA:  # a flat canvas has no camera grain
         options.append((GRAIN_SMOOTHED, cv2.GaussianBlur(flat, (0, 0), sigma)))
     return options

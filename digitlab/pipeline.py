@@ -100,7 +100,7 @@ ROBUST_PAGE_STAGES = (
           "Subtract a smooth estimate of the paper, so shadows and uneven light disappear (or only its level, if that reads better: bold strokes are wider than any shadow-following estimate).",
           ps.even_lighting, options=ps.lighting_options, overturn_prior=LIGHTING_PRIOR),
     Stage("contrast", "Stretch faint ink",
-          "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it; on a photo, also with the camera's grain smoothed, so it does not break thin strokes into specks.",
+          "Where the ink is faint (pencil, a dim photo), also try it with the contrast stretched, so the threshold does not erase it; on a photo, also with the camera's grain smoothed, so it does not break thin strokes into specks (on a small scan or crop, with its faint tones lifted, so a thin pen's fainter stretches stay).",
           ps.keep_contrast, options=ps.contrast_options, overturn_prior=CONTRAST_PRIOR, fallback=True),
     Stage("threshold", "Threshold",
           "Keep only pixels clearly brighter than the paper (Otsu's method), dropping texture and faint lines (for soft, blurred strokes only their core, and only their ridges, are tried too).",
@@ -416,8 +416,8 @@ def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
 
 
 def _fallback_completes(path: Hypothesis, source: str) -> bool:
-    """Whether a fallback decision's alternative, taken on ``path`` with its other choices kept, finds more ink
-    around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes), or the
+    """Whether a fallback decision's alternative, taken on ``path`` with its other choices kept (of the candidate
+    marks, those holding most of the path's), finds more ink around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes), or the
     grain-smoothed picture more marks (``_grain_adds_marks``).
 
     Then the reading may be a fragment, though a convincing one, and the fallbacks are worth weighing.
@@ -442,6 +442,15 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
                 whole = whole.then(later, whole.output, True)
             elif later.options is None:
                 whole = whole.then(later, later.func(whole.output))
+            elif later.name == ISOLATE_STAGE.name:
+                # The candidate holding most of the path's marks, whatever the other picture names it: there the
+                # grain or a fainter stroke can join them to a mark the frame cuts, or change the marks' order.
+                part = _marks_mask(path)
+                options = later.options(whole.output, source)
+                held = [np.count_nonzero(part & (ps.downscaled(marks, FRAGMENT_CHECK_SIDE) > 0))
+                        for _, marks, *_ in options]
+                name, marks = options[int(np.argmax(held))][:2]
+                whole = whole.then(later, marks, choice=name)
             else:
                 taken = [o for o in later.options(whole.output, source) if o[0] == path.choices.get(later.name)]
                 if not taken:

@@ -345,6 +345,19 @@ def _cut_by_the_frame(box, h: int, w: int) -> int:
     return 2 if across and down else int(across or down)
 
 
+# What a candidate group is called, by how the frame cuts it (``_cut_by_the_frame``) and its rank among those
+# like it by ink: candidates come in that order, so the names say what the order is.
+MARK_NAMES = (("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink"),
+              ("a mark the frame cuts", "a 2nd mark the frame cuts", "a 3rd mark the frame cuts"),
+              ("a mark filling a corner of the frame", "a 2nd mark filling a corner", "a 3rd mark filling a corner"))
+
+
+def _mark_name(named: list[tuple], cut: int) -> str:
+    """The name of the next candidate, cut by the frame as ``cut`` says, after the candidates ``named``."""
+    rank = sum(option[0] in MARK_NAMES[cut] for option in named)
+    return MARK_NAMES[cut][rank]
+
+
 # The rule's mark without its other strokes is that mark cleaned of what clung to it (a stroke grouped with it by
 # mistake, a piece of a grid), not a fragment of it, where its biggest stroke holds at least this share of its pixels
 # (at half, a 7's stem alone beat the whole 7 on tough tuning photos). A photo's rule is then unsure between the two.
@@ -381,11 +394,10 @@ def _mark_options(ink: np.ndarray, photo: bool = False) -> list[tuple]:
                       or _cuts_a_corner(labels, members, box, int(stats[members, cv2.CC_STAT_AREA].sum()), h, w),
                       _cut_by_the_frame(box, h, w))
                      for members, box in group_strokes(stats, keep)), key=lambda g: (g[1], g[2], -mass[g[0]].sum()))
-    ranks = ("the mark with the most ink", "the 2nd mark by ink", "the 3rd mark by ink")
     options = []
-    for k, (members, line, _) in enumerate(groups[:DIGIT_GROUP_CANDIDATES]):
+    for members, line, cut in groups[:DIGIT_GROUP_CANDIDATES]:
         marks = _keep_only(ink, labels, len(stats), members, region)
-        options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (ranks[k], marks))
+        options.append(("a line or edge", marks, EDGE_LIKE_PRIOR) if line else (_mark_name(options, cut), marks))
     members, line, _ = groups[0]
     if len(members) > 1:  # the first group's biggest stroke alone: strokes grouped by mistake (an underline)
         biggest = max(members, key=lambda i: mass[i])
