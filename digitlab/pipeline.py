@@ -417,8 +417,8 @@ def _more_is_ink(part: Hypothesis, whole: Hypothesis) -> bool:
 
 def _fallback_completes(path: Hypothesis, source: str) -> bool:
     """Whether a fallback decision's alternative, taken on ``path`` with its other choices kept (of the candidate
-    marks, those holding most of the path's), finds more ink around the same marks (the stretched contrast of a dim photo: the threshold erased the fainter strokes), or the
-    grain-smoothed picture more marks (``_grain_adds_marks``).
+    marks, those holding most of the path's), finds more ink around the same marks (the stretched contrast of a dim
+    photo: the threshold erased the fainter strokes), or the grain-smoothed picture more marks (``_grain_adds_marks``).
 
     Then the reading may be a fragment, though a convincing one, and the fallbacks are worth weighing.
     """

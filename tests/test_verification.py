@@ -386,7 +386,7 @@ def thin_pen_scan(digit28, seed: int, fade: float = 0.3) -> np.ndarray:
 
 def test_a_thin_stroke_that_fades_in_a_small_scan_is_kept_whole(mnist):
     # A register scan's 0 written with a thin pen whose top right is fainter: the threshold broke the loop open
-    # there and it read 6 (real-scans, 5 such 0s). Lifting the faint tones keeps the stroke whole.
+    # there and it read 6 (four such 0s in real-scans now read 0). Lifting the faint tones keeps the stroke whole.
     for index in (0, 4, 5, 6, 7):
         result = read(thin_pen_scan(mnist_digit(mnist, 0, index), index))
         assert result.digit == 0, result.summary()
