@@ -446,17 +446,16 @@ def _fallback_completes(path: Hypothesis, source: str) -> bool:
                 # The candidate holding most of the path's marks, whatever the other picture names it: there the
                 # grain or a fainter stroke can join them to a mark the frame cuts, or change the marks' order.
                 part = _marks_mask(path)
-                options = later.options(whole.output, source)
-                held = [np.count_nonzero(part & (ps.downscaled(marks, FRAGMENT_CHECK_SIDE) > 0))
-                        for _, marks, *_ in options]
-                name, marks = options[int(np.argmax(held))][:2]
-                whole = whole.then(later, marks, choice=name)
+                candidates = [ps.downscaled(marks, FRAGMENT_CHECK_SIDE) > 0
+                              for _, marks, *_ in later.options(whole.output, source)]
+                held = [np.count_nonzero(part & candidate) for candidate in candidates]
+                return _is_fragment(part, candidates[int(np.argmax(held))])
             else:
                 taken = [o for o in later.options(whole.output, source) if o[0] == path.choices.get(later.name)]
                 if not taken:
                     return False
                 whole = whole.then(later, taken[0][1], choice=taken[0][0])
-            if later.name == ISOLATE_STAGE.name:
+            if later.name == ISOLATE_STAGE.name:  # skipped: the marks are the picture as it came
                 return _is_fragment(_marks_mask(path), _marks_mask(whole))
     except NoDigit:
         return False
